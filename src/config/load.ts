@@ -1,0 +1,167 @@
+// Reads a YAML config file and turns it into a frozen Config, or a ConfigError that names the file, the
+// line and the path of every problem at once (SPEC "Config"; blackbox_exporter's config/config.go).
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { deepFreeze } from '../util/deep-freeze.js';
+import { type Config, configSchema } from './schema.js';
+
+/** One thing wrong with a config file. */
+export interface ConfigProblem {
+  /** Dotted path inside the file, e.g. `targets[2].rpcs[0].method`; "" for the file as a whole. */
+  path: string;
+  /** 1-based line, where the problem has a place in the file. */
+  line?: number;
+  message: string;
+}
+
+/** Every problem found in one config file; `message` lists them one per line, ready for a terminal. */
+export class ConfigError extends Error {
+  readonly file: string;
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(file: string, problems: ConfigProblem[]) {
+    super(problems.map((p) => formatProblem(file, p)).join('\n'));
+    this.name = 'ConfigError';
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+export function formatProblem(file: string, problem: ConfigProblem): string {
+  const where = problem.line === undefined ? file : `${file}:${problem.line}`;
+  return problem.path === ''
+    ? `${where}: ${problem.message}`
+    : `${where}: ${problem.path}: ${problem.message}`;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Reads and validates a config file. Throws ConfigError, never anything else for bad input. */
+export function loadConfigFile(file: string, options: LoadOptions = {}): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : String(code ?? err);
+    throw new ConfigError(file, [{ path: '', message: `cannot read config file: ${reason}` }]);
+  }
+  return parseConfigText(text, file, { baseDir: dirname(resolve(file)), env: options.env ?? process.env });
+}
+
+/** Validates config text; `file` is only used in messages. Relative paths resolve from `baseDir`. */
+export function parseConfigText(
+  text: string,
+  file: string,
+  context: { baseDir: string; env: NodeJS.ProcessEnv },
+): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({
+        path: '',
+        line: e.linePos?.[0].line ?? lineCounter.linePos(e.pos[0]).line,
+        message: `YAML syntax error: ${firstLine(e.message)}`,
+      })),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const result = configSchema(context).safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    const problems = result.error.issues.flatMap(splitIssue).map(({ path, message }) => {
+      const node = nodeAt(doc.contents, path);
+      return {
+        path: formatPath(path),
+        line: node?.range ? lineCounter.linePos(node.range[0]).line : undefined,
+        message,
+      };
+    });
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    throw new ConfigError(file, problems);
+  }
+  return deepFreeze(result.data);
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+/** `['targets', 2, 'rpcs', 0, 'method']` → `targets[2].rpcs[0].method`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+/** The deepest YAML node on `path` that exists (a missing key points at its parent). */
+function nodeAt(root: unknown, path: readonly PropertyKey[]): Node | undefined {
+  let node = root as Node | null | undefined;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key);
+      if (!pair) return node;
+      node = (pair.value as Node | null) ?? (pair.key as Node);
+    } else if (isSeq(node) && typeof key === 'number') {
+      const item = node.items[key] as Node | undefined;
+      if (!item) return node;
+      node = item;
+    } else {
+      return node ?? undefined;
+    }
+  }
+  return node ?? undefined;
+}
+
+/** Unknown keys and bad record keys are reported at the key itself, one problem per key. */
+function splitIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string }[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: [...issue.path, key], message: `unknown key "${key}"` }));
+  }
+  if (issue.code === 'invalid_key') {
+    const inner = issue.issues[0];
+    return [{ path: [...issue.path], message: inner ? describeIssue(inner) : 'invalid key' }];
+  }
+  return [{ path: [...issue.path], message: describeIssue(issue) }];
+}
+
+/** One line per issue in the config's own words (YAML types, not JavaScript's). */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined
+        ? 'is required'
+        : `expected ${issue.expected}, got ${yamlType(issue.input)}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_union':
+      return 'expected a string, { from_env: NAME } or { from_file: PATH }';
+    case 'too_small':
+      return issue.origin === 'array' ? 'must not be empty' : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+function yamlType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'object') return 'map';
+  return typeof value;
+}

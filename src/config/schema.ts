@@ -1,0 +1,391 @@
+// The config schema (SPEC "Config"): the one place that defines config types, defaults and their docs.
+// Parsing also resolves secrets and files and fills every target from `defaults`, so the rest of the
+// program sees only complete, valid, frozen values.
+
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseGrpcCode } from '../util/grpc-codes.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { type MetadataValue, Secret } from './secret.js';
+
+/** What parsing needs from outside: where relative paths start, and the environment for `from_env`. */
+export interface SchemaContext {
+  baseDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export const NAME_RE = /^[a-zA-Z0-9_.-]+$/;
+/** A fully-qualified protobuf service name, as grpc.health.v1 expects in HealthCheckRequest.service. */
+const SERVICE_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+const METHOD_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\/[A-Za-z_][A-Za-z0-9_]*$/;
+/** HTTP/2 header names are lowercase; grpc- prefixed names are reserved for gRPC itself. */
+const HEADER_NAME_RE = /^[0-9a-z_.-]+$/;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The name the embedded demo target takes; a configured target may not use it while the demo runs. */
+export const DEMO_TARGET_NAME = 'demo';
+
+const custom = (ctx: z.RefinementCtx, message: string, path: PropertyKey[] = []) =>
+  ctx.addIssue({ code: 'custom', message, path });
+
+const duration = z.string({ error: 'expected a duration string such as "10s"' }).transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    custom(ctx, `invalid duration "${text}" (expected Prometheus units such as 500ms, 10s, 1m30s)`);
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const positiveDuration = duration.refine((ms) => ms > 0, { error: 'must be greater than 0s' });
+
+/** host:port with a numeric port; IPv6 literals in brackets. */
+function checkHostPort(text: string): string | undefined {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s/]*):(\d+)$/.exec(text);
+  if (!match) return `"${text}" is not host:port`;
+  const port = Number(match[2]);
+  if (port > 65535) return `port ${port} in "${text}" is out of range (0-65535)`;
+  return undefined;
+}
+
+/** Channel targets that grpc-js resolves: host:port, dns:[//authority/]host:port, ipv4:, ipv6:, unix:. */
+function checkAddress(text: string): string | undefined {
+  if (text.startsWith('unix:')) {
+    return text.length > 'unix:'.length ? undefined : `"${text}" names no socket path`;
+  }
+  const dns = /^dns:(?:\/\/[^/]*\/)?(.*)$/.exec(text);
+  const hostPort = dns ? (dns[1] ?? '') : text.replace(/^ipv[46]:/, '');
+  const problem = checkHostPort(hostPort);
+  if (problem === undefined && Number(hostPort.slice(hostPort.lastIndexOf(':') + 1)) === 0) {
+    return `port 0 in "${text}" cannot be dialled`;
+  }
+  return problem === undefined
+    ? undefined
+    : `invalid address "${text}" (expected host:port, dns:///host:port or unix:PATH)`;
+}
+
+/** The shape of the file: types, defaults and per-field checks. */
+function makeShapeSchema(context: SchemaContext) {
+  const pathFrom = (file: string) => (isAbsolute(file) ? file : resolve(context.baseDir, file));
+
+  /** Reads a file named in the config, reporting a missing one at the key that named it. */
+  const fileContents = z.string().transform((file, ctx) => {
+    if (file === '') return '';
+    try {
+      return readFileSync(pathFrom(file), 'utf8');
+    } catch (err) {
+      custom(ctx, `cannot read file "${file}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      return z.NEVER;
+    }
+  });
+
+  /** A plain string, or `{ from_env: NAME }` / `{ from_file: PATH }` (trailing newline trimmed). */
+  const secretOrString = z
+    .union([
+      z.string(),
+      z.strictObject({ from_env: z.string().min(1) }),
+      z.strictObject({ from_file: z.string().min(1) }),
+    ])
+    .transform((value, ctx): MetadataValue => {
+      if (typeof value === 'string') return value;
+      if ('from_env' in value) {
+        const found = context.env[value.from_env];
+        if (found === undefined || found === '') {
+          custom(ctx, `environment variable ${value.from_env} is not set`, ['from_env']);
+          return z.NEVER;
+        }
+        return new Secret(found, `env ${value.from_env}`);
+      }
+      try {
+        const text = readFileSync(pathFrom(value.from_file), 'utf8').replace(/\r?\n$/, '');
+        return new Secret(text, `file ${value.from_file}`);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? String(err);
+        custom(ctx, `cannot read secret file "${value.from_file}": ${code}`, ['from_file']);
+        return z.NEVER;
+      }
+    });
+
+  const metadata = z
+    .record(
+      z.string().refine((key) => HEADER_NAME_RE.test(key) && !key.startsWith('grpc-'), {
+        error: 'metadata keys are lowercase [0-9a-z_.-] and may not start with "grpc-"',
+      }),
+      secretOrString,
+    )
+    .default({});
+
+  const keepalive = z.strictObject({
+    /** Interval between HTTP/2 pings; grpc-js sends none unless this is set. */
+    time: positiveDuration.optional(),
+    /** How long to wait for a ping ack before the connection is declared dead. */
+    timeout: positiveDuration.optional(),
+    /** Ping even when no call is open (health Watch streams keep a call open anyway). */
+    permit_without_calls: z.boolean().optional(),
+  });
+
+  const tls = z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      ca_file: fileContents.default(''),
+      cert_file: fileContents.default(''),
+      key_file: fileContents.default(''),
+      /** Name checked against the server certificate (and sent as SNI), when it differs from the address. */
+      server_name: z.string().default(''),
+      /** Accept any server certificate: encryption without authentication. */
+      insecure_skip_verify: z.boolean().default(false),
+    })
+    .superRefine((value, ctx) => {
+      if ((value.cert_file === '') !== (value.key_file === '')) {
+        custom(ctx, 'cert_file and key_file must be given together');
+      }
+    });
+
+  const health = z.strictObject({
+    /** "" asks about the whole server. */
+    service: z
+      .string()
+      .default('')
+      .refine((s) => s === '' || SERVICE_NAME_RE.test(s), {
+        error: 'invalid service name (expected "" or a name such as orders.v1.Orders)',
+      }),
+    /** watch keeps a Health/Watch stream open and falls back to check where Watch is UNIMPLEMENTED. */
+    mode: z.enum(['watch', 'check']).default('watch'),
+  });
+
+  const expect = z.strictObject({
+    /** The status the call must end with. */
+    code: z
+      .string()
+      .default('OK')
+      .transform((name, ctx) => {
+        const code = parseGrpcCode(name);
+        if (code === undefined) {
+          custom(ctx, `unknown gRPC status "${name}" (expected a name such as OK or NOT_FOUND)`);
+          return z.NEVER;
+        }
+        return code;
+      }),
+    /** Subset match against the JSON form of the response. */
+    response: z.record(z.string(), z.unknown()).optional(),
+    max_latency: positiveDuration.optional(),
+  });
+
+  const rpc = z
+    .strictObject({
+      name: z.string().regex(NAME_RE, { error: 'must match [a-zA-Z0-9_.-]+' }),
+      method: z.string().regex(METHOD_RE, { error: 'expected package.Service/Method' }),
+      proto: z
+        .strictObject({
+          files: z.array(z.string().min(1)).min(1, { error: 'lists no .proto file' }),
+          include: z.array(z.string()).default([]),
+        })
+        .optional(),
+      reflection: z.boolean().default(false),
+      request: z.record(z.string(), z.unknown()).default({}),
+      metadata,
+      interval: positiveDuration.optional(),
+      timeout: positiveDuration.optional(),
+      expect: expect.prefault({}),
+    })
+    .superRefine((value, ctx) => {
+      if ((value.proto !== undefined) === value.reflection) {
+        custom(ctx, 'needs exactly one descriptor source: proto or reflection: true');
+      }
+    });
+
+  const target = z.strictObject({
+    name: z.string().regex(NAME_RE, { error: 'must match [a-zA-Z0-9_.-]+' }),
+    address: z.string().superRefine((text, ctx) => {
+      const problem = checkAddress(text);
+      if (problem) custom(ctx, problem);
+    }),
+    authority: z.string().default(''),
+    tls: tls.optional(),
+    metadata,
+    timeout: positiveDuration.optional(),
+    interval: positiveDuration.optional(),
+    keepalive: keepalive.optional(),
+    health: z.array(health).default([{ service: '', mode: 'watch' }]),
+    rpcs: z.array(rpc).default([]),
+  });
+
+  const root = z.strictObject({
+    server: z
+      .strictObject({
+        /** Address of the HTTP server for /metrics and friends. */
+        listen: z
+          .string()
+          .default('0.0.0.0:9479')
+          .superRefine((text, ctx) => {
+            const problem = checkHostPort(text);
+            if (problem) custom(ctx, problem);
+          }),
+      })
+      .prefault({}),
+    log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+    /** An embedded demo gRPC server on 127.0.0.1, probed as target "demo" (the quick start). */
+    demo: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+    defaults: z
+      .strictObject({
+        timeout: positiveDuration.default(5000),
+        interval: positiveDuration.default(15_000),
+        keepalive: z
+          .strictObject({
+            time: positiveDuration.default(30_000),
+            timeout: positiveDuration.default(10_000),
+            permit_without_calls: z.boolean().default(true),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    targets: z.array(target).default([]),
+  });
+
+  return root;
+}
+
+type RawConfig = z.output<ReturnType<typeof makeShapeSchema>>;
+
+function makeSchema(context: SchemaContext) {
+  // `when` runs the cross-field rules even after a field failed elsewhere, so one run lists every error;
+  // the rules therefore read the value defensively (a failed field keeps whatever it held).
+  return makeShapeSchema(context)
+    .superRefine(checkAcrossFields, { when: () => true })
+    .transform(resolveDefaults);
+}
+
+/** A value read defensively: a field that failed validation may hold anything. */
+type Loose<T> = { [K in keyof T]?: unknown };
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+const list = (v: unknown): Loose<Record<string, unknown>>[] =>
+  Array.isArray(v) ? v.filter((x) => x !== null && typeof x === 'object') : [];
+
+/** Rules that involve more than one field; each reports at the most specific path. */
+function checkAcrossFields(config: Loose<RawConfig>, ctx: z.RefinementCtx): void {
+  const defaults = (config.defaults ?? {}) as Loose<RawConfig['defaults']>;
+  const demoEnabled = (config.demo as Loose<RawConfig['demo']> | undefined)?.enabled === true;
+  const targets = list(config.targets);
+  if (Array.isArray(config.targets) && config.targets.length === 0 && !demoEnabled) {
+    custom(ctx, 'no targets configured (add one under targets, or set demo.enabled: true)', ['targets']);
+  }
+  const defaultTimeout = num(defaults.timeout);
+  const defaultInterval = num(defaults.interval);
+  if (defaultTimeout !== undefined && defaultInterval !== undefined && defaultTimeout >= defaultInterval) {
+    custom(
+      ctx,
+      `timeout ${formatDuration(defaultTimeout)} must be shorter than interval ${formatDuration(defaultInterval)}`,
+      ['defaults', 'timeout'],
+    );
+  }
+  const seen = new Map<unknown, number>();
+  targets.forEach((target, i) => {
+    const at = (...rest: PropertyKey[]) => ['targets', i, ...rest];
+    const first = seen.get(target.name);
+    if (typeof target.name !== 'string') {
+      // reported by the field itself
+    } else if (first !== undefined) {
+      custom(ctx, `duplicate target name "${target.name}" (first used by targets[${first}])`, at('name'));
+    } else seen.set(target.name, i);
+    if (demoEnabled && target.name === DEMO_TARGET_NAME) {
+      custom(ctx, `target name "${DEMO_TARGET_NAME}" is reserved while demo.enabled is true`, at('name'));
+    }
+    const health = list(target.health);
+    const rpcs = list(target.rpcs);
+    if (
+      Array.isArray(target.health) &&
+      target.health.length === 0 &&
+      Array.isArray(target.rpcs) &&
+      target.rpcs.length === 0
+    ) {
+      custom(ctx, 'nothing to probe: health and rpcs are both empty', at());
+    }
+    // A target that overrides neither inherits a pair checked once, at defaults.
+    const interval = num(target.interval ?? defaults.interval);
+    const timeout = num(target.timeout ?? defaults.timeout);
+    const overridden =
+      target.timeout !== undefined ? 'timeout' : target.interval !== undefined ? 'interval' : '';
+    if (overridden && interval !== undefined && timeout !== undefined && timeout >= interval) {
+      custom(
+        ctx,
+        `timeout ${formatDuration(timeout)} must be shorter than interval ${formatDuration(interval)}`,
+        at(overridden),
+      );
+    }
+    const services = new Set<unknown>();
+    health.forEach((h, j) => {
+      if (services.has(h.service))
+        custom(ctx, `duplicate health service "${h.service}"`, at('health', j, 'service'));
+      services.add(h.service);
+    });
+    const rpcNames = new Set<unknown>();
+    rpcs.forEach((r, j) => {
+      if (typeof r.name !== 'string') return;
+      if (rpcNames.has(r.name)) custom(ctx, `duplicate rpc name "${r.name}"`, at('rpcs', j, 'name'));
+      rpcNames.add(r.name);
+      if (r.name === 'health' || r.name.startsWith('health:')) {
+        custom(
+          ctx,
+          'rpc names "health" and "health:*" are reserved for health probes',
+          at('rpcs', j, 'name'),
+        );
+      }
+      const rpcTimeout = num(r.timeout ?? timeout);
+      const rpcInterval = num(r.interval ?? interval);
+      const overrides = r.timeout !== undefined || r.interval !== undefined;
+      if (overrides && rpcTimeout !== undefined && rpcInterval !== undefined && rpcTimeout >= rpcInterval) {
+        custom(
+          ctx,
+          `timeout ${formatDuration(rpcTimeout)} must be shorter than interval ${formatDuration(rpcInterval)}`,
+          at('rpcs', j, r.timeout !== undefined ? 'timeout' : 'interval'),
+        );
+      }
+    });
+  });
+}
+
+/** Fills every target and rpc from `defaults`, so consumers never look anything up twice. */
+function resolveDefaults(config: RawConfig) {
+  const { defaults } = config;
+  return {
+    server: config.server,
+    log: config.log,
+    demo: config.demo,
+    targets: config.targets.map((t) => {
+      const timeoutMs = t.timeout ?? defaults.timeout;
+      const intervalMs = t.interval ?? defaults.interval;
+      return {
+        name: t.name,
+        address: t.address,
+        authority: t.authority,
+        tls: t.tls?.enabled ? t.tls : undefined,
+        metadata: t.metadata,
+        timeoutMs,
+        intervalMs,
+        keepalive: {
+          timeMs: t.keepalive?.time ?? defaults.keepalive.time,
+          timeoutMs: t.keepalive?.timeout ?? defaults.keepalive.timeout,
+          permitWithoutCalls: t.keepalive?.permit_without_calls ?? defaults.keepalive.permit_without_calls,
+        },
+        health: t.health,
+        rpcs: t.rpcs.map(({ interval, timeout, ...r }) => ({
+          ...r,
+          intervalMs: interval ?? intervalMs,
+          timeoutMs: timeout ?? timeoutMs,
+        })),
+      };
+    }),
+  };
+}
+
+export function configSchema(context: SchemaContext) {
+  return makeSchema(context);
+}
+
+/** A complete, validated configuration. */
+export type Config = z.output<ReturnType<typeof makeSchema>>;
+export type TargetConfig = Config['targets'][number];
+export type HealthConfig = TargetConfig['health'][number];
+export type RpcConfig = TargetConfig['rpcs'][number];
+export type TlsConfig = NonNullable<TargetConfig['tls']>;
