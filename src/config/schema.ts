@@ -352,6 +352,16 @@ function resolveDefaults(config: RawConfig) {
     server: config.server,
     log: config.log,
     demo: config.demo,
+    /** What a target added at run time (the demo) inherits. */
+    defaults: {
+      timeoutMs: defaults.timeout,
+      intervalMs: defaults.interval,
+      keepalive: {
+        timeMs: defaults.keepalive.time,
+        timeoutMs: defaults.keepalive.timeout,
+        permitWithoutCalls: defaults.keepalive.permit_without_calls,
+      },
+    },
     targets: config.targets.map((t) => {
       const timeoutMs = t.timeout ?? defaults.timeout;
       const intervalMs = t.interval ?? defaults.interval;

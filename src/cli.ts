@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// The command line (SPEC "CLI"): argv → command, exit codes and signals. Exit 2 for any config error,
+// 1 for bad arguments; errors a user can cause print one clear message, never a stack trace.
+
+import { parseArgs } from 'node:util';
+import { App } from './app.js';
+import { ConfigError, loadConfigFile, parseConfigText } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { createLogger } from './log.js';
+import { VERSION } from './version.js';
+
+const EXIT_USAGE = 1;
+const EXIT_CONFIG = 2;
+/** SIGTERM must end the process within Kubernetes' grace period even if a close hangs. */
+const SHUTDOWN_DEADLINE_MS = 5000;
+
+/** What `run` uses without --config: the demo target, so a first run shows live data. */
+const EMBEDDED_DEFAULT = 'demo: { enabled: true }\n';
+
+const USAGE = `Usage: grpc-pulse <command> [options]
+
+Commands:
+  run       --config FILE   run the sidecar (the default command; without --config: the demo)
+  validate  --config FILE   check a config file; exit 0, or 2 listing every error
+
+Options:
+  --help      show this help
+  --version   print the version
+`;
+
+const COMMAND_HELP: Record<string, string> = {
+  run: `Usage: grpc-pulse run [--config FILE]
+
+Runs the sidecar: probes every configured target and serves /metrics. Without --config it runs the
+embedded demo target. SIGTERM or SIGINT stop it cleanly. Exit 2 when the config is invalid.
+`,
+  validate: `Usage: grpc-pulse validate --config FILE
+
+Parses and validates FILE. Exit 0 when it is valid; otherwise exit 2 and print every error with
+its file, line and path.
+`,
+};
+
+class UsageError extends Error {}
+
+function loadConfig(file: string | undefined): Config {
+  if (file === undefined)
+    return parseConfigText(EMBEDDED_DEFAULT, '<embedded default>', {
+      baseDir: process.cwd(),
+      env: process.env,
+    });
+  return loadConfigFile(file);
+}
+
+async function run(configFile: string | undefined): Promise<number> {
+  const config = loadConfig(configFile);
+  const logger = createLogger(config.log.level);
+  const app = new App(config, { logger });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long, exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    await app.start();
+  } catch (err) {
+    logger.fatal({ err }, 'start failed');
+    await app.close().catch(() => {});
+    return EXIT_USAGE;
+  }
+  return -1; // keep running until a signal
+}
+
+function validate(configFile: string | undefined): number {
+  if (configFile === undefined) throw new UsageError('validate needs --config FILE');
+  const config = loadConfig(configFile);
+  process.stdout.write(`${configFile}: valid (${config.targets.length} targets)\n`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+  if (values.version) {
+    process.stdout.write(`grpc-pulse ${VERSION}\n`);
+    return 0;
+  }
+  const [command = 'run', ...extra] = positionals;
+  if (values.help) {
+    process.stdout.write(COMMAND_HELP[command] ?? USAGE);
+    return 0;
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  switch (command) {
+    case 'run':
+      return run(values.config);
+    case 'validate':
+      return validate(values.config);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = EXIT_CONFIG;
+    } else if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`grpc-pulse: ${(err as Error).message}\n\n${USAGE}`);
+      process.exitCode = EXIT_USAGE;
+    } else {
+      process.stderr.write(`grpc-pulse: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

@@ -1,0 +1,52 @@
+// One gRPC call with a deadline, as data: every way a call can end becomes a CallOutcome, never an
+// exception. Shared by the health Check probe and the synthetic unary probes.
+
+import { type Client, type Metadata, type ServiceError, status as Status } from '@grpc/grpc-js';
+
+export interface UnaryMethod<Req, Res> {
+  path: string;
+  requestSerialize(value: Req): Buffer;
+  responseDeserialize(bytes: Buffer): Res;
+}
+
+export type CallOutcome<Res> =
+  | { kind: 'ok'; response: Res; durationSeconds: number }
+  | { kind: 'error'; code: number; details: string; durationSeconds: number }
+  /** We cancelled it (shutdown, reload): not a verdict on the target. */
+  | { kind: 'cancelled' };
+
+export interface CallOptions {
+  deadlineMs: number;
+  metadata: Metadata;
+  signal: AbortSignal;
+}
+
+export function callUnary<Req, Res>(
+  client: Client,
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+  options: CallOptions,
+): Promise<CallOutcome<Res>> {
+  if (options.signal.aborted) return Promise.resolve({ kind: 'cancelled' });
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const elapsed = () => (performance.now() - started) / 1000;
+    const call = client.makeUnaryRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      request,
+      options.metadata,
+      { deadline: Date.now() + options.deadlineMs },
+      (error: ServiceError | null, response?: Res) => {
+        options.signal.removeEventListener('abort', onAbort);
+        const durationSeconds = elapsed();
+        if (options.signal.aborted && error?.code === Status.CANCELLED) resolve({ kind: 'cancelled' });
+        else if (error) resolve({ kind: 'error', code: error.code, details: error.details, durationSeconds });
+        else resolve({ kind: 'ok', response: response as Res, durationSeconds });
+      },
+    );
+    const onAbort = () => call.cancel();
+    options.signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

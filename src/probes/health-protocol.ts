@@ -1,0 +1,28 @@
+// grpc.health.v1.Health as the probes use it: method descriptors taken from grpc-health-check's own
+// service definition, so the wire format is the one the reference implementation serves.
+
+import { service as healthService } from 'grpc-health-check';
+import type { UnaryMethod } from './call.js';
+import type { HealthStatus } from './probe.js';
+
+export interface HealthRequest {
+  service: string;
+}
+export interface HealthResponse {
+  /** An enum name (proto-loader was asked for enums as strings); servers may send numbers we don't know. */
+  status: string;
+}
+
+function method(name: 'Check' | 'Watch'): UnaryMethod<HealthRequest, HealthResponse> {
+  const definition = healthService[name];
+  if (!definition) throw new Error(`grpc-health-check has no ${name} method`);
+  return definition as unknown as UnaryMethod<HealthRequest, HealthResponse>;
+}
+
+export const HEALTH_CHECK = method('Check');
+export const HEALTH_WATCH = method('Watch');
+
+/** A status name from the wire; anything unexpected is UNKNOWN rather than a new label value. */
+export function toHealthStatus(wire: string): HealthStatus {
+  return wire === 'SERVING' || wire === 'NOT_SERVING' || wire === 'SERVICE_UNKNOWN' ? wire : 'UNKNOWN';
+}

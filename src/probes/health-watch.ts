@@ -1,0 +1,142 @@
+// The health Watch probe: a long-lived grpc.health.v1.Health/Watch stream per (target, service). Every
+// message is pushed to the observer as it arrives, so a status change reaches /metrics at once. A stream
+// that ends is a failure, re-opened with backoff; a Watch answered UNIMPLEMENTED falls back to Check.
+
+import { type ClientReadableStream, status as Status, type StatusObject } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { classifyFailure } from '../connection/classify.js';
+import { sleep } from '../util/abortable-sleep.js';
+import { Backoff } from '../util/backoff.js';
+import { HealthCheckProbe, type HealthProbeContext } from './health-check.js';
+import { HEALTH_WATCH, type HealthResponse, toHealthStatus } from './health-protocol.js';
+import { healthProbeName } from './probe.js';
+
+/** How one Watch stream ended. */
+type WatchEnd =
+  | { kind: 'cancelled' }
+  | { kind: 'unimplemented' }
+  | { kind: 'failed'; code: number; details: string };
+
+/** Re-open delays: quick after a single break, capped so a long outage costs little. */
+const REOPEN_BACKOFF = { initialMs: 1000, maxMs: 30_000 };
+
+export class HealthWatchProbe {
+  readonly #ctx: HealthProbeContext;
+  readonly #log: Logger;
+  readonly #probe: string;
+  #abort: AbortController | undefined;
+  #loop: Promise<void> | undefined;
+  /** Set once Watch proved UNIMPLEMENTED; from then on this probe is a Check probe. */
+  #fallback: HealthCheckProbe | undefined;
+
+  constructor(ctx: HealthProbeContext, log: Logger) {
+    this.#ctx = ctx;
+    this.#log = log;
+    this.#probe = healthProbeName(ctx.service);
+  }
+
+  start(): void {
+    if (this.#abort) return;
+    this.#abort = new AbortController();
+    this.#loop = this.#run(this.#abort.signal);
+  }
+
+  async close(): Promise<void> {
+    this.#abort?.abort();
+    await this.#loop;
+    await this.#fallback?.close();
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    const { target, service, observer } = this.#ctx;
+    const backoff = new Backoff(REOPEN_BACKOFF);
+    while (!signal.aborted) {
+      const end = await this.#watchOnce(signal, backoff);
+      if (end.kind === 'cancelled') return;
+      if (end.kind === 'unimplemented') {
+        this.#log.info({ service }, 'health Watch unimplemented, falling back to Check');
+        observer.watchUp(target, service, undefined);
+        this.#fallback = new HealthCheckProbe(this.#ctx);
+        this.#fallback.start();
+        return;
+      }
+      const reason = classifyFailure({ code: end.code, details: end.details });
+      observer.result(target, this.#probe, { success: false, reason, code: end.code, details: end.details });
+      const delayMs = backoff.next();
+      this.#log.debug({ service, reason, details: end.details, retryInMs: delayMs }, 'health Watch ended');
+      if (!(await sleep(delayMs, signal))) return;
+    }
+  }
+
+  /** Opens one stream and reports its messages; resolves when the stream has ended. */
+  #watchOnce(signal: AbortSignal, backoff: Backoff): Promise<WatchEnd> {
+    const { target, service, observer, client, timeoutMs } = this.#ctx;
+    const probe = this.#probe;
+    observer.attempt(target, probe);
+    const started = performance.now();
+    const call: ClientReadableStream<HealthResponse> = client.makeServerStreamRequest(
+      HEALTH_WATCH.path,
+      HEALTH_WATCH.requestSerialize,
+      HEALTH_WATCH.responseDeserialize,
+      { service },
+      this.#ctx.metadata(),
+      {},
+    );
+    let open = false;
+    let timedOut = false;
+    // The server must send the current status at once (grpc.health.v1); silence is a failed attempt.
+    const firstMessageTimer = setTimeout(() => {
+      timedOut = true;
+      call.cancel();
+    }, timeoutMs);
+    firstMessageTimer.unref();
+    const onAbort = () => call.cancel();
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    call.on('data', (message: HealthResponse) => {
+      const status = toHealthStatus(message.status);
+      let durationSeconds: number | undefined;
+      if (!open) {
+        open = true;
+        clearTimeout(firstMessageTimer);
+        backoff.reset();
+        durationSeconds = (performance.now() - started) / 1000;
+        observer.watchUp(target, service, true);
+      }
+      observer.healthStatus(target, service, status);
+      if (status === 'SERVING') {
+        observer.result(target, probe, { success: true, ongoing: true, durationSeconds });
+      } else {
+        const reason = classifyFailure({ healthStatus: status });
+        observer.result(target, probe, {
+          success: false,
+          reason,
+          details: `health status ${status}`,
+          durationSeconds,
+        });
+      }
+    });
+    // grpc-js emits 'error' for a non-OK end as well as 'status'; 'status' carries all we need.
+    call.on('error', () => {});
+
+    return new Promise((resolve) => {
+      call.on('status', (end: StatusObject) => {
+        clearTimeout(firstMessageTimer);
+        signal.removeEventListener('abort', onAbort);
+        if (open) {
+          observer.watchUp(target, service, false);
+          observer.healthStatus(target, service, 'UNKNOWN');
+        }
+        if (signal.aborted) resolve({ kind: 'cancelled' });
+        else if (timedOut) {
+          resolve({
+            kind: 'failed',
+            code: Status.DEADLINE_EXCEEDED,
+            details: `no Watch message within ${timeoutMs} ms`,
+          });
+        } else if (end.code === Status.UNIMPLEMENTED && !open) resolve({ kind: 'unimplemented' });
+        else resolve({ kind: 'failed', code: end.code, details: end.details });
+      });
+    });
+  }
+}

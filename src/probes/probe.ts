@@ -1,0 +1,59 @@
+// The shapes every probe shares: what one probe reports, and the observer it reports to. Probes know
+// nothing of prom-client or fastify; recorders and the status store implement ProbeObserver.
+
+import type { FailureReason } from '../connection/reasons.js';
+
+/** grpc.health.v1 serving statuses, plus UNKNOWN for "no answer we can trust" (stream down). */
+export const HEALTH_STATUSES = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
+export type HealthStatus = (typeof HEALTH_STATUSES)[number];
+
+/** The verdict of one probe attempt (a Check or unary call), or of one Watch event. */
+export interface ProbeResult {
+  success: boolean;
+  /** Why it failed; set exactly when success is false. */
+  reason?: FailureReason;
+  /** The status a finished call ended with; undefined when no call finished (a Watch message). */
+  code?: number;
+  /** Raw error text for humans (status page, logs); never a label. */
+  details?: string;
+  /** Call latency; undefined where there is no call to time. */
+  durationSeconds?: number;
+  /**
+   * A Watch stream that keeps reporting SERVING is succeeding continuously: its last-success time is
+   * "now" at every scrape until another result arrives.
+   */
+  ongoing?: boolean;
+}
+
+/** Where probes report. Every method must be cheap and must not throw: it runs inside gRPC callbacks. */
+export interface ProbeObserver {
+  /** A probe started an attempt (a call, or opening a Watch stream). */
+  attempt(target: string, probe: string): void;
+  result(target: string, probe: string, result: ProbeResult): void;
+  healthStatus(target: string, service: string, status: HealthStatus): void;
+  /** Whether the Watch stream is open; undefined when the service is checked, not watched (fallback). */
+  watchUp(target: string, service: string, up: boolean | undefined): void;
+}
+
+/** The `probe` label of a health probe (SPEC "Metrics"): `health` for the server, `health:<service>`. */
+export function healthProbeName(service: string): string {
+  return service === '' ? 'health' : `health:${service}`;
+}
+
+/** Fans one stream of events out to several observers (recorders, status store). */
+export function fanOut(observers: ProbeObserver[]): ProbeObserver {
+  return {
+    attempt: (t, p) => {
+      for (const o of observers) o.attempt(t, p);
+    },
+    result: (t, p, r) => {
+      for (const o of observers) o.result(t, p, r);
+    },
+    healthStatus: (t, s, st) => {
+      for (const o of observers) o.healthStatus(t, s, st);
+    },
+    watchUp: (t, s, up) => {
+      for (const o of observers) o.watchUp(t, s, up);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// The HTTP face of the sidecar (SPEC "Endpoints"). buildServer() returns a fastify instance that does
+// not listen yet, so tests drive it with inject(). It knows nothing of probes: it reads a registry and a
+// status snapshot through the dependencies it is given.
+
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { TargetStatus } from '../status/status-store.js';
+import { renderStatusPage } from './status-page.js';
+
+export interface ServerDeps {
+  registry: Registry;
+  logger: Logger;
+  /** Config loaded and probe loops started; never depends on target health. */
+  isReady: () => boolean;
+  targets: () => TargetStatus[];
+  version: string;
+}
+
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  // Scrapes arrive every few seconds: logging each request would be steady-state noise.
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const body = await deps.registry.metrics();
+    return reply.type(deps.registry.contentType).send(body);
+  });
+  app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('OK\n'));
+  app.get('/-/ready', async (_request, reply) =>
+    deps.isReady()
+      ? reply.type('text/plain').send('Ready\n')
+      : reply.code(503).type('text/plain').send('Not ready\n'),
+  );
+  app.get('/api/v1/targets', async () => ({ targets: deps.targets() }));
+  app.get('/', async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(renderStatusPage(deps.targets(), deps.version)),
+  );
+  return app;
+}

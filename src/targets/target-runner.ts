@@ -1,0 +1,77 @@
+// Everything that runs for one configured target: its channel and its probes. start() and close() are
+// explicit and idempotent; close() stops every probe before it closes the channel they use.
+
+import { Client, credentials } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { TargetConfig } from '../config/schema.js';
+import { HealthCheckProbe, type HealthProbeContext } from '../probes/health-check.js';
+import { HealthWatchProbe } from '../probes/health-watch.js';
+import { healthProbeName, type ProbeObserver } from '../probes/probe.js';
+import { buildMetadata, createChannel } from './channel.js';
+
+/** A running probe: anything with start() and an idempotent close(). */
+interface Runnable {
+  start(): void;
+  close(): Promise<void>;
+}
+
+export class TargetRunner {
+  readonly config: TargetConfig;
+  readonly #observer: ProbeObserver;
+  readonly #log: Logger;
+  #client: Client | undefined;
+  #probes: Runnable[] = [];
+  #closed: Promise<void> | undefined;
+
+  constructor(config: TargetConfig, observer: ProbeObserver, log: Logger) {
+    this.config = config;
+    this.#observer = observer;
+    this.#log = log.child({ target: config.name });
+  }
+
+  /** The `probe` label of every probe this target runs. */
+  static probeNames(config: TargetConfig): string[] {
+    return [...config.health.map((h) => healthProbeName(h.service)), ...config.rpcs.map((r) => r.name)];
+  }
+
+  start(): void {
+    if (this.#client || this.#closed) return;
+    const config = this.config;
+    // channelOverride: the client uses our channel; address and credentials here are then unused.
+    const client = new Client(config.address, credentials.createInsecure(), {
+      channelOverride: createChannel(config),
+    });
+    this.#client = client;
+    const metadata = () => buildMetadata(config.metadata);
+    this.#probes = config.health.map((health) => {
+      const ctx: HealthProbeContext = {
+        target: config.name,
+        service: health.service,
+        client,
+        metadata,
+        timeoutMs: config.timeoutMs,
+        intervalMs: config.intervalMs,
+        observer: this.#observer,
+      };
+      return health.mode === 'watch' ? new HealthWatchProbe(ctx, this.#log) : new HealthCheckProbe(ctx);
+    });
+    if (config.rpcs.length > 0) {
+      this.#log.warn(
+        { rpcs: config.rpcs.map((r) => r.name) },
+        'synthetic rpc probes are not implemented yet',
+      );
+    }
+    for (const probe of this.#probes) probe.start();
+    this.#log.info({ address: config.address, probes: TargetRunner.probeNames(config) }, 'target started');
+  }
+
+  /** Stops the probes, then closes the channel. Safe to call more than once. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await Promise.all(this.#probes.map((p) => p.close()));
+      this.#client?.close();
+      this.#log.info('target stopped');
+    })();
+    return this.#closed;
+  }
+}
