@@ -89,7 +89,8 @@ async function run(configFile: string | undefined): Promise<number> {
 function validate(configFile: string | undefined): number {
   if (configFile === undefined) throw new UsageError('validate needs --config FILE');
   const config = loadConfig(configFile);
-  process.stdout.write(`${configFile}: valid (${config.targets.length} targets)\n`);
+  const demo = config.demo.enabled ? ' + the demo target' : '';
+  process.stdout.write(`${configFile}: valid (${config.targets.length} targets${demo})\n`);
   return 0;
 }
 

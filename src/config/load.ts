@@ -110,14 +110,17 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** The deepest YAML node on `path` that exists (a missing key points at its parent). */
+/**
+ * The deepest YAML node on `path` that exists (a missing key points at its parent). A path that ends
+ * at a map key points at the key, where a reader looks first, even when the value is a block below it.
+ */
 function nodeAt(root: unknown, path: readonly PropertyKey[]): Node | undefined {
   let node = root as Node | null | undefined;
-  for (const key of path) {
+  for (const [i, key] of path.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key);
       if (!pair) return node;
-      node = (pair.value as Node | null) ?? (pair.key as Node);
+      node = i === path.length - 1 ? (pair.key as Node) : ((pair.value as Node | null) ?? (pair.key as Node));
     } else if (isSeq(node) && typeof key === 'number') {
       const item = node.items[key] as Node | undefined;
       if (!item) return node;
@@ -145,9 +148,11 @@ function splitIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: st
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined
-        ? 'is required'
-        : `expected ${issue.expected}, got ${yamlType(issue.input)}`;
+      if (issue.input === undefined) return 'is required';
+      // zod's own wording names JavaScript types; a schema's own message (a duration's) is kept.
+      return issue.message.startsWith('Invalid input')
+        ? `expected ${issue.expected}, got ${yamlType(issue.input)}`
+        : issue.message;
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union':

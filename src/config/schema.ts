@@ -60,9 +60,8 @@ function checkAddress(text: string): string | undefined {
   if (problem === undefined && Number(hostPort.slice(hostPort.lastIndexOf(':') + 1)) === 0) {
     return `port 0 in "${text}" cannot be dialled`;
   }
-  return problem === undefined
-    ? undefined
-    : `invalid address "${text}" (expected host:port, dns:///host:port or unix:PATH)`;
+  if (problem === undefined || problem.includes('out of range')) return problem;
+  return `invalid address "${text}" (expected host:port, dns:///host:port or unix:PATH)`;
 }
 
 /** The shape of the file: types, defaults and per-field checks. */
@@ -264,14 +263,20 @@ const list = (v: unknown): Loose<Record<string, unknown>>[] =>
 
 /** Rules that involve more than one field; each reports at the most specific path. */
 function checkAcrossFields(config: Loose<RawConfig>, ctx: z.RefinementCtx): void {
+  // A field that already failed holds its raw input (10 is not 10ms): rules skip what it would feed.
+  const failed = (...path: PropertyKey[]) =>
+    ctx.issues.some((issue) => path.every((key, i) => issue.path?.[i] === key));
   const defaults = (config.defaults ?? {}) as Loose<RawConfig['defaults']>;
   const demoEnabled = (config.demo as Loose<RawConfig['demo']> | undefined)?.enabled === true;
   const targets = list(config.targets);
-  if (Array.isArray(config.targets) && config.targets.length === 0 && !demoEnabled) {
+  const misspelledTopKey = ctx.issues.some(
+    (issue) => issue.code === 'unrecognized_keys' && (issue.path ?? []).length === 0,
+  );
+  if (Array.isArray(config.targets) && config.targets.length === 0 && !demoEnabled && !misspelledTopKey) {
     custom(ctx, 'no targets configured (add one under targets, or set demo.enabled: true)', ['targets']);
   }
-  const defaultTimeout = num(defaults.timeout);
-  const defaultInterval = num(defaults.interval);
+  const defaultTimeout = failed('defaults', 'timeout') ? undefined : num(defaults.timeout);
+  const defaultInterval = failed('defaults', 'interval') ? undefined : num(defaults.interval);
   if (defaultTimeout !== undefined && defaultInterval !== undefined && defaultTimeout >= defaultInterval) {
     custom(
       ctx,
@@ -302,8 +307,8 @@ function checkAcrossFields(config: Loose<RawConfig>, ctx: z.RefinementCtx): void
       custom(ctx, 'nothing to probe: health and rpcs are both empty', at());
     }
     // A target that overrides neither inherits a pair checked once, at defaults.
-    const interval = num(target.interval ?? defaults.interval);
-    const timeout = num(target.timeout ?? defaults.timeout);
+    const interval = failed(...at('interval')) ? undefined : num(target.interval ?? defaultInterval);
+    const timeout = failed(...at('timeout')) ? undefined : num(target.timeout ?? defaultTimeout);
     const overridden =
       target.timeout !== undefined ? 'timeout' : target.interval !== undefined ? 'interval' : '';
     if (overridden && interval !== undefined && timeout !== undefined && timeout >= interval) {
@@ -331,8 +336,8 @@ function checkAcrossFields(config: Loose<RawConfig>, ctx: z.RefinementCtx): void
           at('rpcs', j, 'name'),
         );
       }
-      const rpcTimeout = num(r.timeout ?? timeout);
-      const rpcInterval = num(r.interval ?? interval);
+      const rpcTimeout = failed(...at('rpcs', j, 'timeout')) ? undefined : num(r.timeout ?? timeout);
+      const rpcInterval = failed(...at('rpcs', j, 'interval')) ? undefined : num(r.interval ?? interval);
       const overrides = r.timeout !== undefined || r.interval !== undefined;
       if (overrides && rpcTimeout !== undefined && rpcInterval !== undefined && rpcTimeout >= rpcInterval) {
         custom(

@@ -1,0 +1,64 @@
+// Starts the real App (real channels, real fastify) from YAML text, with logs captured in memory so a
+// test can read them, and reads /metrics the way Prometheus would.
+
+import { Writable } from 'node:stream';
+import { App } from '../../src/app.js';
+import { parseConfigText } from '../../src/config/load.js';
+import type { DemoOptions } from '../../src/demo/demo-server.js';
+import { createLogger } from '../../src/log.js';
+import { sampleValue } from './prom-text.js';
+import { waitFor } from './wait-for.js';
+
+export class RunningApp {
+  readonly app: App;
+  readonly logs: string[] = [];
+
+  constructor(yamlText: string, options: { demo?: DemoOptions; env?: NodeJS.ProcessEnv } = {}) {
+    const config = parseConfigText(yamlText, 'test.yaml', { baseDir: process.cwd(), env: options.env ?? {} });
+    const sink = new Writable({
+      write: (chunk, _encoding, done) => {
+        this.logs.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    this.app = new App(config, { logger: createLogger('debug', sink), demo: options.demo });
+  }
+
+  async start(): Promise<this> {
+    await this.app.start();
+    return this;
+  }
+
+  async metricsText(): Promise<string> {
+    const response = await this.app.server.inject({ method: 'GET', url: '/metrics' });
+    if (response.statusCode !== 200) throw new Error(`/metrics answered ${response.statusCode}`);
+    return response.body;
+  }
+
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+    return sampleValue(await this.metricsText(), name, labels);
+  }
+
+  /** Waits until the metric has the value; the error names the metric and what it last was. */
+  waitForMetric(
+    name: string,
+    labels: Record<string, string>,
+    value: number,
+    timeoutMs = 5000,
+  ): Promise<unknown> {
+    return waitFor(
+      () => this.metric(name, labels),
+      (v) => v === value,
+      { timeoutMs, what: `${name}${JSON.stringify(labels)} == ${value}` },
+    );
+  }
+
+  close(): Promise<void> {
+    return this.app.close();
+  }
+}
+
+/** A config for tests: HTTP on an ephemeral loopback port, quiet defaults, the given targets block. */
+export function testConfig(targetsYaml: string, extra = ''): string {
+  return `server: { listen: "127.0.0.1:0" }\ndefaults: { timeout: 1s, interval: 2s }\n${extra}targets:\n${targetsYaml}`;
+}
