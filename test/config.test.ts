@@ -199,7 +199,7 @@ describe('valid configs', () => {
     const token = orders?.metadata.authorization;
     expect(token).toBeInstanceOf(Secret);
     expect((token as Secret).reveal()).toBe('env-token');
-    expect((orders?.metadata['x-team'] as Secret).reveal()).toBe('secret-token-value');
+    expect((orders?.metadata['x-team'] as Secret | undefined)?.reveal()).toBe('secret-token-value');
     // A secret never prints: not in JSON, not in string form.
     expect(JSON.stringify(config)).not.toContain('env-token');
     expect(`${token}`).not.toContain('env-token');
