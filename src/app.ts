@@ -5,13 +5,17 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type Config, DEMO_TARGET_NAME, type TargetConfig } from './config/schema.js';
+import { traceTap } from './connection/trace-tap.js';
+import { CONNECTION_OBSERVER_METHODS, type ConnectionObserver } from './connection/watcher.js';
 import { DEMO_SERVICE, type DemoOptions, DemoServer } from './demo/demo-server.js';
+import { ConnectionRecorder } from './metrics/connection-recorder.js';
 import { ProbeRecorder } from './metrics/probe-recorder.js';
 import { ProcessRecorder } from './metrics/process-recorder.js';
-import { fanOut } from './probes/probe.js';
+import { PROBE_OBSERVER_METHODS, type ProbeObserver } from './probes/probe.js';
 import { buildServer } from './server/build-server.js';
 import { StatusStore } from './status/status-store.js';
 import { TargetRunner } from './targets/target-runner.js';
+import { fanOut } from './util/fan-out.js';
 import { VERSION } from './version.js';
 
 export interface AppOptions {
@@ -50,6 +54,7 @@ export class App {
   readonly #log: Logger;
   readonly #options: AppOptions;
   readonly #probeRecorder: ProbeRecorder;
+  readonly #connectionRecorder: ConnectionRecorder;
   readonly #processRecorder: ProcessRecorder;
   readonly #status = new StatusStore();
   readonly #server: FastifyInstance;
@@ -63,6 +68,7 @@ export class App {
     this.#options = options;
     this.#log = options.logger;
     this.#probeRecorder = new ProbeRecorder(this.registry);
+    this.#connectionRecorder = new ConnectionRecorder(this.registry);
     this.#processRecorder = new ProcessRecorder(this.registry, VERSION);
     this.#server = buildServer({
       registry: this.registry,
@@ -87,7 +93,15 @@ export class App {
       this.#log.info({ address }, 'demo target started');
       targets.push(demoTarget(this.#config, address));
     }
-    const observer = fanOut([this.#probeRecorder, this.#status]);
+    traceTap.install(this.#log);
+    if (!traceTap.tracing) {
+      this.#log.warn('grpc-js transport tracer is off: disconnect reasons will be "unknown"');
+    }
+    const observer = fanOut<ProbeObserver>([this.#probeRecorder, this.#status], PROBE_OBSERVER_METHODS);
+    const connectionObserver = fanOut<ConnectionObserver>(
+      [this.#connectionRecorder, this.#status],
+      CONNECTION_OBSERVER_METHODS,
+    );
     for (const target of targets) {
       this.#probeRecorder.addTarget({
         name: target.name,
@@ -101,7 +115,8 @@ export class App {
         TargetRunner.probeNames(target),
         target.health.map((h) => ({ service: h.service, watch: h.mode === 'watch' })),
       );
-      const runner = new TargetRunner(target, observer, this.#log);
+      this.#connectionRecorder.addTarget(target.name);
+      const runner = new TargetRunner(target, observer, connectionObserver, this.#log);
       this.#runners.set(target.name, runner);
       runner.start();
     }

@@ -2,6 +2,8 @@
 // The command line (SPEC "CLI"): argv → command, exit codes and signals. Exit 2 for any config error,
 // 1 for bad arguments; errors a user can cause print one clear message, never a stack trace.
 
+// First: grpc-js reads its tracer list when it loads (see connection/trace-env.ts).
+import './connection/trace-env.js';
 import { parseArgs } from 'node:util';
 import { App } from './app.js';
 import { ConfigError, loadConfigFile, parseConfigText } from './config/load.js';

@@ -2,8 +2,8 @@
 // the deadline. Used for `mode: check` and as the fallback where Watch is UNIMPLEMENTED.
 
 import { type Client, type Metadata, status as Status } from '@grpc/grpc-js';
-import { classifyFailure } from '../connection/classify.js';
 import { callUnary } from './call.js';
+import type { FailureEvidenceCollector } from './failure-evidence.js';
 import { HEALTH_CHECK, toHealthStatus } from './health-protocol.js';
 import { type HealthStatus, healthProbeName, type ProbeObserver } from './probe.js';
 import { PeriodicTask } from './scheduler.js';
@@ -16,6 +16,8 @@ export interface HealthProbeContext {
   timeoutMs: number;
   intervalMs: number;
   observer: ProbeObserver;
+  /** Classifies failed calls of this target, with what its channel did as evidence. */
+  evidence: FailureEvidenceCollector;
 }
 
 /** Runs one Check and reports it; resolves once reported. */
@@ -39,7 +41,7 @@ export async function checkOnce(ctx: HealthProbeContext, signal: AbortSignal): P
   if (health === 'SERVING') {
     ctx.observer.result(ctx.target, probe, { success: true, code, durationSeconds: outcome.durationSeconds });
   } else {
-    const reason = classifyFailure({ code, details, healthStatus: health });
+    const reason = await ctx.evidence.classify({ code, details, healthStatus: health });
     ctx.observer.result(ctx.target, probe, {
       success: false,
       reason,

@@ -15,7 +15,12 @@ import { healthProbeName } from './probe.js';
 type WatchEnd =
   | { kind: 'cancelled' }
   | { kind: 'unimplemented' }
+  /** The server drained the connection (GOAWAY NO_ERROR) after the stream was open: not a failure. */
+  | { kind: 'drained' }
   | { kind: 'failed'; code: number; details: string };
+
+/** Disconnects that mean "the server is going away on purpose", not a fault. */
+const GRACEFUL = new Set(['goaway_no_error', 'idle']);
 
 /** Re-open delays: quick after a single break, capped so a long outage costs little. */
 const REOPEN_BACKOFF = { initialMs: 1000, maxMs: 30_000 };
@@ -26,6 +31,11 @@ export class HealthWatchProbe {
   readonly #probe: string;
   #abort: AbortController | undefined;
   #loop: Promise<void> | undefined;
+  /**
+   * A stream is delivering statuses. Stays true across a drain (the next stream takes over at once);
+   * a failed stream clears it, and the status becomes UNKNOWN until a new stream answers.
+   */
+  #up = false;
   /** Set once Watch proved UNIMPLEMENTED; from then on this probe is a Check probe. */
   #fallback: HealthCheckProbe | undefined;
 
@@ -60,7 +70,17 @@ export class HealthWatchProbe {
         this.#fallback.start();
         return;
       }
-      const reason = classifyFailure({ code: end.code, details: end.details });
+      if (end.kind === 'drained') {
+        // Rollouts and max_connection_age drain connections; re-open at once on the new connection.
+        this.#log.debug({ service }, 'health Watch drained, re-opening');
+        continue;
+      }
+      if (this.#up) {
+        this.#up = false;
+        observer.watchUp(target, service, false);
+        observer.healthStatus(target, service, 'UNKNOWN');
+      }
+      const reason = await this.#ctx.evidence.classify({ code: end.code, details: end.details });
       observer.result(target, this.#probe, { success: false, reason, code: end.code, details: end.details });
       const delayMs = backoff.next();
       this.#log.debug({ service, reason, details: end.details, retryInMs: delayMs }, 'health Watch ended');
@@ -101,7 +121,10 @@ export class HealthWatchProbe {
         clearTimeout(firstMessageTimer);
         backoff.reset();
         durationSeconds = (performance.now() - started) / 1000;
-        observer.watchUp(target, service, true);
+        if (!this.#up) {
+          this.#up = true;
+          observer.watchUp(target, service, true);
+        }
       }
       observer.healthStatus(target, service, status);
       if (status === 'SERVING') {
@@ -123,11 +146,10 @@ export class HealthWatchProbe {
       call.on('status', (end: StatusObject) => {
         clearTimeout(firstMessageTimer);
         signal.removeEventListener('abort', onAbort);
-        if (open) {
-          observer.watchUp(target, service, false);
-          observer.healthStatus(target, service, 'UNKNOWN');
-        }
+        const last = this.#ctx.evidence.connection.lastDisconnect;
+        const drained = open && last !== undefined && last.at >= started && GRACEFUL.has(last.reason);
         if (signal.aborted) resolve({ kind: 'cancelled' });
+        else if (drained) resolve({ kind: 'drained' });
         else if (timedOut) {
           resolve({
             kind: 'failed',

@@ -2,6 +2,13 @@
 // nothing of prom-client or fastify; recorders and the status store implement ProbeObserver.
 
 import type { FailureReason } from '../connection/reasons.js';
+import type { ChannelState, LastDisconnect } from '../connection/watcher.js';
+
+/** The read-only view of a target's connection that probes use as evidence. */
+export interface ConnectionView {
+  readonly state: ChannelState | undefined;
+  readonly lastDisconnect: LastDisconnect | undefined;
+}
 
 /** grpc.health.v1 serving statuses, plus UNKNOWN for "no answer we can trust" (stream down). */
 export const HEALTH_STATUSES = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
@@ -40,20 +47,4 @@ export function healthProbeName(service: string): string {
   return service === '' ? 'health' : `health:${service}`;
 }
 
-/** Fans one stream of events out to several observers (recorders, status store). */
-export function fanOut(observers: ProbeObserver[]): ProbeObserver {
-  return {
-    attempt: (t, p) => {
-      for (const o of observers) o.attempt(t, p);
-    },
-    result: (t, p, r) => {
-      for (const o of observers) o.result(t, p, r);
-    },
-    healthStatus: (t, s, st) => {
-      for (const o of observers) o.healthStatus(t, s, st);
-    },
-    watchUp: (t, s, up) => {
-      for (const o of observers) o.watchUp(t, s, up);
-    },
-  };
-}
+export const PROBE_OBSERVER_METHODS = ['attempt', 'result', 'healthStatus', 'watchUp'] as const;

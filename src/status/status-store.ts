@@ -2,11 +2,12 @@
 // probe, the last verdict with its raw details, plus the most recent failures. Raw text lives here and
 // in logs, never in labels. Bounded: a fixed number of failures per target.
 
-import type { FailureReason } from '../connection/reasons.js';
+import type { DisconnectReason, FailureReason } from '../connection/reasons.js';
+import type { ChannelState, ConnectionObserver } from '../connection/watcher.js';
 import type { HealthStatus, ProbeObserver, ProbeResult } from '../probes/probe.js';
 import { grpcCodeLabel } from '../util/grpc-codes.js';
 
-const RECENT_FAILURES = 20;
+const RECENT_EVENTS = 20;
 /** Details are cut here: enough to diagnose, bounded in memory and on the page. */
 const MAX_DETAILS = 500;
 
@@ -15,6 +16,12 @@ export interface FailureRecord {
   probe: string;
   reason: FailureReason;
   grpcCode?: string;
+  details: string;
+}
+
+export interface DisconnectRecord {
+  time: string;
+  reason: DisconnectReason;
   details: string;
 }
 
@@ -35,16 +42,20 @@ export interface HealthView {
 export interface TargetStatus {
   name: string;
   address: string;
+  channelState: ChannelState;
+  /** Expiry of the server certificate seen on the last TLS connection. */
+  tlsCertExpiry?: string;
   health: Record<string, HealthView>;
   probes: Record<string, ProbeStatus>;
   recentFailures: FailureRecord[];
+  recentDisconnects: DisconnectRecord[];
 }
 
 function truncate(text: string): string {
   return text.length > MAX_DETAILS ? `${text.slice(0, MAX_DETAILS)}…` : text;
 }
 
-export class StatusStore implements ProbeObserver {
+export class StatusStore implements ProbeObserver, ConnectionObserver {
   readonly #targets = new Map<string, TargetStatus>();
 
   addTarget(
@@ -62,8 +73,10 @@ export class StatusStore implements ProbeObserver {
           { status: 'UNKNOWN' as HealthStatus, watchUp: h.watch ? false : null },
         ]),
       ),
+      channelState: 'IDLE',
       probes: Object.fromEntries(probes.map((p) => [p, { success: false }])),
       recentFailures: [],
+      recentDisconnects: [],
     });
   }
 
@@ -97,7 +110,7 @@ export class StatusStore implements ProbeObserver {
         ...(result.code !== undefined ? { grpcCode: grpcCodeLabel(result.code) } : {}),
         details: status.lastDetails,
       });
-      t.recentFailures.length = Math.min(t.recentFailures.length, RECENT_FAILURES);
+      t.recentFailures.length = Math.min(t.recentFailures.length, RECENT_EVENTS);
     }
     t.probes[probe] = status;
   }
@@ -110,5 +123,24 @@ export class StatusStore implements ProbeObserver {
   watchUp(target: string, service: string, up: boolean | undefined): void {
     const view = this.#targets.get(target)?.health[service];
     if (view) view.watchUp = up ?? null;
+  }
+
+  channelState(target: string, state: ChannelState): void {
+    const t = this.#targets.get(target);
+    if (t) t.channelState = state;
+  }
+
+  connectAttempt(): void {}
+
+  disconnect(target: string, reason: DisconnectReason, details: string): void {
+    const t = this.#targets.get(target);
+    if (!t) return;
+    t.recentDisconnects.unshift({ time: new Date().toISOString(), reason, details: truncate(details) });
+    t.recentDisconnects.length = Math.min(t.recentDisconnects.length, RECENT_EVENTS);
+  }
+
+  tlsCertExpiry(target: string, unixSeconds: number): void {
+    const t = this.#targets.get(target);
+    if (t) t.tlsCertExpiry = new Date(unixSeconds * 1000).toISOString();
   }
 }

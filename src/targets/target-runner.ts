@@ -4,6 +4,8 @@
 import { Client, credentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { TargetConfig } from '../config/schema.js';
+import { type ConnectionObserver, ConnectionWatcher } from '../connection/watcher.js';
+import { FailureEvidenceCollector } from '../probes/failure-evidence.js';
 import { HealthCheckProbe, type HealthProbeContext } from '../probes/health-check.js';
 import { HealthWatchProbe } from '../probes/health-watch.js';
 import { healthProbeName, type ProbeObserver } from '../probes/probe.js';
@@ -18,14 +20,22 @@ interface Runnable {
 export class TargetRunner {
   readonly config: TargetConfig;
   readonly #observer: ProbeObserver;
+  readonly #connectionObserver: ConnectionObserver;
   readonly #log: Logger;
   #client: Client | undefined;
+  #watcher: ConnectionWatcher | undefined;
   #probes: Runnable[] = [];
   #closed: Promise<void> | undefined;
 
-  constructor(config: TargetConfig, observer: ProbeObserver, log: Logger) {
+  constructor(
+    config: TargetConfig,
+    observer: ProbeObserver,
+    connectionObserver: ConnectionObserver,
+    log: Logger,
+  ) {
     this.config = config;
     this.#observer = observer;
+    this.#connectionObserver = connectionObserver;
     this.#log = log.child({ target: config.name });
   }
 
@@ -37,11 +47,14 @@ export class TargetRunner {
   start(): void {
     if (this.#client || this.#closed) return;
     const config = this.config;
+    const channel = createChannel(config);
     // channelOverride: the client uses our channel; address and credentials here are then unused.
-    const client = new Client(config.address, credentials.createInsecure(), {
-      channelOverride: createChannel(config),
-    });
+    const client = new Client(config.address, credentials.createInsecure(), { channelOverride: channel });
     this.#client = client;
+    const watcher = new ConnectionWatcher(config.name, channel, this.#connectionObserver, this.#log);
+    this.#watcher = watcher;
+    watcher.start();
+    const evidence = new FailureEvidenceCollector(config.address, config.tls === undefined, watcher);
     const metadata = () => buildMetadata(config.metadata);
     this.#probes = config.health.map((health) => {
       const ctx: HealthProbeContext = {
@@ -52,6 +65,7 @@ export class TargetRunner {
         timeoutMs: config.timeoutMs,
         intervalMs: config.intervalMs,
         observer: this.#observer,
+        evidence,
       };
       return health.mode === 'watch' ? new HealthWatchProbe(ctx, this.#log) : new HealthCheckProbe(ctx);
     });
@@ -69,6 +83,7 @@ export class TargetRunner {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await Promise.all(this.#probes.map((p) => p.close()));
+      this.#watcher?.markClosing();
       this.#client?.close();
       this.#log.info('target stopped');
     })();

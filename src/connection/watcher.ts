@@ -1,0 +1,127 @@
+// Watches one target's channel through grpc-js's public connectivity API, re-arming in its callback
+// (grpc-js calls watchers synchronously after it stores the new state, so no transition is missed).
+// It reports states, transitions and connect attempts, and when a READY connection goes away it asks
+// the trace tap how that socket ended and reports one classified disconnect.
+
+import { type Channel, connectivityState as State } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { channelSockets } from './channelz.js';
+import { classifyDisconnect, type DisconnectVerdict } from './classify.js';
+import type { DisconnectReason } from './reasons.js';
+import { type TransportEvidence, traceTap } from './trace-tap.js';
+
+export const CHANNEL_STATES = ['IDLE', 'CONNECTING', 'READY', 'TRANSIENT_FAILURE', 'SHUTDOWN'] as const;
+export type ChannelState = (typeof CHANNEL_STATES)[number];
+
+/** Where connection events go; implemented by the recorders and the status store. */
+export interface ConnectionObserver {
+  channelState(target: string, state: ChannelState, previous: ChannelState | undefined): void;
+  connectAttempt(target: string, result: 'success' | 'failure'): void;
+  disconnect(target: string, reason: DisconnectReason, details: string): void;
+  tlsCertExpiry(target: string, unixSeconds: number): void;
+}
+
+export const CONNECTION_OBSERVER_METHODS = [
+  'channelState',
+  'connectAttempt',
+  'disconnect',
+  'tlsCertExpiry',
+] as const;
+
+/** The last disconnect of a target, as evidence for the failure classifier and for drain detection. */
+export interface LastDisconnect {
+  reason: DisconnectReason;
+  /** performance.now() when it was seen. */
+  at: number;
+}
+
+export class ConnectionWatcher {
+  readonly #target: string;
+  readonly #channel: Channel;
+  readonly #observer: ConnectionObserver;
+  readonly #log: Logger;
+  /** The state last reported; undefined before start(). */
+  #state: ChannelState | undefined;
+  /** Sockets seen while READY; their evidence is read when READY ends. */
+  #sockets: number[] = [];
+  #closing = false;
+  #last: LastDisconnect | undefined;
+
+  constructor(target: string, channel: Channel, observer: ConnectionObserver, log: Logger) {
+    this.#target = target;
+    this.#channel = channel;
+    this.#observer = observer;
+    this.#log = log;
+  }
+
+  /** The most recent disconnect, if any. */
+  get lastDisconnect(): LastDisconnect | undefined {
+    return this.#last;
+  }
+
+  get state(): ChannelState | undefined {
+    return this.#state;
+  }
+
+  start(): void {
+    if (this.#state !== undefined) return;
+    this.#onState(CHANNEL_STATES[this.#channel.getConnectivityState(false)] ?? 'IDLE');
+  }
+
+  /** Call before closing the channel: the disconnect that follows is ours (`shutdown`). */
+  markClosing(): void {
+    this.#closing = true;
+  }
+
+  #arm(current: ChannelState): void {
+    if (current === 'SHUTDOWN') return;
+    this.#channel.watchConnectivityState(State[current], Infinity, () => {
+      this.#onState(CHANNEL_STATES[this.#channel.getConnectivityState(false)] ?? 'IDLE');
+    });
+  }
+
+  #onState(next: ChannelState): void {
+    const previous = this.#state;
+    this.#state = next;
+    if (previous === 'CONNECTING' && next === 'READY') this.#observer.connectAttempt(this.#target, 'success');
+    if (previous === 'CONNECTING' && (next === 'TRANSIENT_FAILURE' || next === 'IDLE')) {
+      this.#observer.connectAttempt(this.#target, 'failure');
+    }
+    if (previous === 'READY' && next !== 'READY') this.#onDisconnect();
+    if (next === 'READY') this.#onReady();
+    this.#observer.channelState(this.#target, next, previous);
+    if (previous !== undefined) this.#log.debug({ from: previous, to: next }, 'channel state');
+    this.#arm(next);
+  }
+
+  #onReady(): void {
+    // grpc-js registers the new socket with channelz just after the state change that called us
+    // (subchannel.ts: transitionToState(READY), then childrenTracker.refChild): look it up next tick.
+    process.nextTick(() => this.#recordSockets());
+  }
+
+  #recordSockets(): void {
+    if (this.#state !== 'READY') return;
+    const sockets = channelSockets(this.#channel);
+    this.#sockets = sockets.map((s) => s.id);
+    for (const socket of sockets) {
+      if (socket.peerCertificate) {
+        this.#observer.tlsCertExpiry(this.#target, Date.parse(socket.peerCertificate.validTo) / 1000);
+      }
+    }
+  }
+
+  #onDisconnect(): void {
+    let evidence: TransportEvidence | undefined;
+    for (const id of this.#sockets) {
+      const found = traceTap.take(id);
+      if (found && (!evidence || found.kind !== 'closed')) evidence = found;
+    }
+    this.#sockets = [];
+    const verdict: DisconnectVerdict = classifyDisconnect({ evidence, weClosed: this.#closing });
+    this.#last = { reason: verdict.reason, at: performance.now() };
+    this.#observer.disconnect(this.#target, verdict.reason, verdict.details);
+    const level = verdict.reason === 'goaway_no_error' || verdict.reason === 'shutdown' ? 'info' : 'warn';
+    this.#log[level]({ reason: verdict.reason, details: verdict.details }, 'connection lost');
+  }
+}

@@ -1,0 +1,111 @@
+// A raw node:http2 server on 127.0.0.1 that answers gRPC requests the way broken servers and proxies
+// do: RST_STREAM, GOAWAY, HTTP error pages, 200 without grpc-status. Also a plain HTTP/1.1 server.
+
+import { createServer as createHttp1Server, type Server as Http1Server } from 'node:http';
+import {
+  constants,
+  createServer,
+  type Http2Server,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { AddressInfo } from 'node:net';
+
+export type RawHandler = (
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  session: Http2Session,
+) => void;
+
+export const H2 = constants;
+
+export class RawH2Server {
+  port = 0;
+  requests = 0;
+  readonly #server: Http2Server;
+  readonly #sessions = new Set<Http2Session>();
+
+  constructor(handler: RawHandler) {
+    this.#server = createServer();
+    this.#server.on('session', (session) => {
+      this.#sessions.add(session);
+      session.on('error', () => {});
+      session.on('close', () => this.#sessions.delete(session));
+    });
+    this.#server.on('stream', (stream, headers) => {
+      this.requests += 1;
+      stream.on('error', () => {});
+      handler(stream, headers, stream.session as Http2Session);
+    });
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.#server.address() as AddressInfo).port;
+    return this;
+  }
+
+  /** Sends GOAWAY on every open session (as a draining server does). */
+  goawayAll(code: number, data = ''): void {
+    for (const session of this.#sessions) session.goaway(code, 0, Buffer.from(data));
+  }
+
+  async close(): Promise<void> {
+    for (const session of this.#sessions) session.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** Handlers for the faults the classifier must tell apart. */
+export const answers = {
+  rstStream:
+    (code: number): RawHandler =>
+    (stream) =>
+      stream.close(code),
+  goaway:
+    (code: number, data = ''): RawHandler =>
+    (_stream, _headers, session) =>
+      session.goaway(code, 0, Buffer.from(data)),
+  httpError:
+    (status: number, contentType = 'text/html', body = '<html>bad gateway</html>'): RawHandler =>
+    (stream) => {
+      stream.respond({ ':status': status, 'content-type': contentType });
+      stream.end(body);
+    },
+  /** 200 with gRPC headers and an empty message, but the stream ends without grpc-status trailers. */
+  noGrpcStatus: (): RawHandler => (stream) => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+    stream.end();
+  },
+  /** A stream that is accepted and then never answered. */
+  silent: (): RawHandler => () => {},
+};
+
+/** A plain HTTP/1.1 server, as a misrouted port or a non-gRPC backend. */
+export class Http1Target {
+  port = 0;
+  readonly #server: Http1Server = createHttp1Server((_req, res) => {
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found');
+  });
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.#server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
