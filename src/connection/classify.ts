@@ -137,8 +137,8 @@ const H2_ENHANCE_YOUR_CALM = 11;
 /**
  * Classifies a lost connection into SPEC's disconnect reasons (modelled on gRFC A94). grpc-js logs the
  * GOAWAY code and debug data in transport.ts's 'goaway' handler and the ping timeout in its keepalive
- * timer; servers say why they drain in the debug data: grpc-go and C-core send "max_idle" for an idle
- * timeout and "max_age" for max_connection_age, grpc-js "max_age".
+ * timer; servers say why they drain in the debug data ("max_age" for max_connection_age, "max_idle" or
+ * "enter idle" for an idle timeout).
  */
 export function classifyDisconnect({ evidence, weClosed }: DisconnectEvidence): DisconnectVerdict {
   if (weClosed) return { reason: 'shutdown', details: 'closed by grpc-pulse' };
@@ -148,9 +148,10 @@ export function classifyDisconnect({ evidence, weClosed }: DisconnectEvidence): 
       return { reason: 'keepalive_timeout', details: 'keepalive ping not answered in time' };
     case 'goaway': {
       const details = `GOAWAY code ${evidence.code}${evidence.data ? ` data "${evidence.data}"` : ''}`;
-      if (evidence.code === H2_NO_ERROR) {
-        return { reason: evidence.data === 'max_idle' ? 'idle' : 'goaway_no_error', details };
-      }
+      // An idle timeout names itself in the debug data, whatever the code: grpc-go sends NO_ERROR
+      // "max_idle", C-core (python3-grpcio 1.51, seen in test/connection.test.ts) INTERNAL_ERROR "enter idle".
+      if (/idle/i.test(evidence.data)) return { reason: 'idle', details };
+      if (evidence.code === H2_NO_ERROR) return { reason: 'goaway_no_error', details };
       // gRFC A8: ENHANCE_YOUR_CALM with "too_many_pings" means our keepalive is faster than the
       // server's enforcement policy allows.
       if (evidence.code === H2_ENHANCE_YOUR_CALM && evidence.data === 'too_many_pings') {

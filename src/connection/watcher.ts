@@ -46,12 +46,22 @@ export class ConnectionWatcher {
   #sockets: number[] = [];
   #closing = false;
   #last: LastDisconnect | undefined;
+  readonly #keepaliveTimeMs: number;
+  /** The keepalive-mismatch warning is logged once per target; repeats go to debug. */
+  #warnedTooManyPings = false;
 
-  constructor(target: string, channel: Channel, observer: ConnectionObserver, log: Logger) {
+  constructor(
+    target: string,
+    channel: Channel,
+    observer: ConnectionObserver,
+    log: Logger,
+    keepaliveTimeMs: number,
+  ) {
     this.#target = target;
     this.#channel = channel;
     this.#observer = observer;
     this.#log = log;
+    this.#keepaliveTimeMs = keepaliveTimeMs;
   }
 
   /** The most recent disconnect, if any. */
@@ -121,7 +131,27 @@ export class ConnectionWatcher {
     const verdict: DisconnectVerdict = classifyDisconnect({ evidence, weClosed: this.#closing });
     this.#last = { reason: verdict.reason, at: performance.now() };
     this.#observer.disconnect(this.#target, verdict.reason, verdict.details);
-    const level = verdict.reason === 'goaway_no_error' || verdict.reason === 'shutdown' ? 'info' : 'warn';
-    this.#log[level]({ reason: verdict.reason, details: verdict.details }, 'connection lost');
+    if (verdict.reason === 'goaway_too_many_pings') {
+      this.#warnTooManyPings();
+      return;
+    }
+    const graceful =
+      verdict.reason === 'goaway_no_error' || verdict.reason === 'shutdown' || verdict.reason === 'idle';
+    this.#log[graceful ? 'info' : 'warn'](
+      { reason: verdict.reason, details: verdict.details },
+      'connection lost',
+    );
+  }
+
+  #warnTooManyPings(): void {
+    const level = this.#warnedTooManyPings ? 'debug' : 'warn';
+    this.#warnedTooManyPings = true;
+    // gRFC A8: the server's keepalive enforcement (grpc-go/C-core: 5 min minimum by default) is
+    // stricter than our ping interval; grpc-js doubles its own interval after each such GOAWAY.
+    this.#log[level](
+      { reason: 'goaway_too_many_pings', keepaliveTime: `${this.#keepaliveTimeMs}ms` },
+      `keepalive mismatch: target ${this.#target} closed the connection with GOAWAY too_many_pings; ` +
+        `our keepalive time ${this.#keepaliveTimeMs}ms is shorter than the server permits`,
+    );
   }
 }

@@ -51,7 +51,13 @@ export class TargetRunner {
     // channelOverride: the client uses our channel; address and credentials here are then unused.
     const client = new Client(config.address, credentials.createInsecure(), { channelOverride: channel });
     this.#client = client;
-    const watcher = new ConnectionWatcher(config.name, channel, this.#connectionObserver, this.#log);
+    const watcher = new ConnectionWatcher(
+      config.name,
+      channel,
+      this.#connectionObserver,
+      this.#log,
+      config.keepalive.timeMs,
+    );
     this.#watcher = watcher;
     watcher.start();
     const evidence = new FailureEvidenceCollector(config.address, config.tls === undefined, watcher);

@@ -109,3 +109,36 @@ export class Http1Target {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 }
+
+/** gRPC answers a raw server can give on purpose (a real status, an oversized message). */
+export const grpcAnswers = {
+  /** Trailers-only response with the given status. */
+  status:
+    (code: number, message: string): RawHandler =>
+    (stream) => {
+      stream.respond(
+        {
+          ':status': 200,
+          'content-type': 'application/grpc',
+          'grpc-status': String(code),
+          'grpc-message': message,
+        },
+        { endStream: true },
+      );
+    },
+  /** A message whose length prefix says `length` bytes: more than the client's 4 MiB receive limit. */
+  oversized:
+    (length = 5 * 1024 * 1024): RawHandler =>
+    (stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      const header = Buffer.alloc(5);
+      header.writeUInt32BE(length, 1);
+      stream.write(header);
+      stream.write(Buffer.alloc(1024));
+    },
+  /** Answers Watch with SERVING and keeps the stream open, so faults can hit a live stream. */
+  servingStream: (): RawHandler => (stream) => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+    stream.write(Buffer.from([0, 0, 0, 0, 2, 8, 1]));
+  },
+};

@@ -6,7 +6,7 @@ import { App } from '../../src/app.js';
 import { parseConfigText } from '../../src/config/load.js';
 import type { DemoOptions } from '../../src/demo/demo-server.js';
 import { createLogger } from '../../src/log.js';
-import { sampleValue } from './prom-text.js';
+import { parseSamples, sampleValue } from './prom-text.js';
 import { waitFor } from './wait-for.js';
 
 export class RunningApp {
@@ -51,6 +51,30 @@ export class RunningApp {
       (v) => v === value,
       { timeoutMs, what: `${name}${JSON.stringify(labels)} == ${value}` },
     );
+  }
+
+  /** Waits until the metric reaches at least `min` (counters that a fault may bump more than once). */
+  waitForMetricAtLeast(
+    name: string,
+    labels: Record<string, string>,
+    min: number,
+    timeoutMs = 5000,
+  ): Promise<unknown> {
+    return waitFor(
+      () => this.metric(name, labels),
+      (v) => v !== undefined && v >= min,
+      { timeoutMs, what: `${name}${JSON.stringify(labels)} >= ${min}` },
+    );
+  }
+
+  /** Every sample of a metric for one target, by the value of one label (e.g. failures by reason). */
+  async byLabel(name: string, target: string, label: string): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const s of parseSamples(await this.metricsText())) {
+      if (s.name === name && s.labels.target === target)
+        out[s.labels[label] ?? ''] = (out[s.labels[label] ?? ''] ?? 0) + s.value;
+    }
+    return out;
   }
 
   close(): Promise<void> {
