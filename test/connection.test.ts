@@ -123,6 +123,9 @@ describe('disconnect reasons', () => {
     const text = await app.app.registry.metrics();
     expect(sampleValue(text, 'grpc_probe_disconnects_total', { target: 'x', reason: 'shutdown' })).toBe(1);
     expect(sampleValue(text, 'grpc_probe_disconnects_total', { target: 'x', reason: 'unknown' })).toBe(0);
+    // Streams we cancel on the way out are not failures of the target.
+    const failures = text.split('\n').filter((l) => l.startsWith('grpc_probe_failures_total{target="x"'));
+    expect(failures.every((l) => l.endsWith(' 0'))).toBe(true);
   });
 });
 
