@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { type Config, DEMO_TARGET_NAME, type TargetConfig } from './config/schema.js';
 import { traceTap } from './connection/trace-tap.js';
 import { CONNECTION_OBSERVER_METHODS, type ConnectionObserver } from './connection/watcher.js';
-import { DEMO_SERVICE, type DemoOptions, DemoServer } from './demo/demo-server.js';
+import { DEMO_PROTO, DEMO_SERVICE, type DemoOptions, DemoServer } from './demo/demo-server.js';
 import { ConnectionRecorder } from './metrics/connection-recorder.js';
 import { ProbeRecorder } from './metrics/probe-recorder.js';
 import { ProcessRecorder } from './metrics/process-recorder.js';
@@ -39,7 +39,19 @@ function demoTarget(config: Config, address: string): TargetConfig {
       { service: '', mode: 'watch' },
       { service: DEMO_SERVICE, mode: 'watch' },
     ],
-    rpcs: [],
+    rpcs: [
+      {
+        name: 'echo',
+        method: `${DEMO_SERVICE}/Echo`,
+        proto: { files: [DEMO_PROTO], include: [] },
+        reflection: false,
+        request: { message: 'ping' },
+        metadata: {},
+        intervalMs: config.defaults.intervalMs,
+        timeoutMs: config.defaults.timeoutMs,
+        expect: { code: 0, response: { message: 'ping' }, max_latency: undefined },
+      },
+    ],
   };
 }
 
@@ -67,7 +79,7 @@ export class App {
     this.#config = config;
     this.#options = options;
     this.#log = options.logger;
-    this.#probeRecorder = new ProbeRecorder(this.registry);
+    this.#probeRecorder = new ProbeRecorder(this.registry, [...config.metrics.duration_buckets]);
     this.#connectionRecorder = new ConnectionRecorder(this.registry);
     this.#processRecorder = new ProcessRecorder(this.registry, VERSION);
     this.#server = buildServer({

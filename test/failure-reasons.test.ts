@@ -9,7 +9,14 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FailureReason } from '../src/connection/reasons.js';
 import { NxdomainDnsServer } from './harness/dns-server.js';
 import { GrpcTarget } from './harness/grpc-target.js';
-import { answers, grpcAnswers, H2, Http1Target, RawH2Server, type RawHandler } from './harness/raw-h2-server.js';
+import {
+  answers,
+  grpcAnswers,
+  H2,
+  Http1Target,
+  RawH2Server,
+  type RawHandler,
+} from './harness/raw-h2-server.js';
 import { RunningApp, testConfig } from './harness/running-app.js';
 import { TcpProxy } from './harness/tcp-proxy.js';
 import { makeTlsMaterial, type TlsMaterial } from './harness/tls-material.js';

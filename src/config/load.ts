@@ -6,6 +6,8 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { deepFreeze } from '../util/deep-freeze.js';
+import { formatPath } from '../util/format-path.js';
+import { checkProtoRpcs } from './rpc-check.js';
 import { type Config, configSchema } from './schema.js';
 
 /** One thing wrong with a config file. */
@@ -82,16 +84,24 @@ export function parseConfigText(
   const raw: unknown = doc.toJS() ?? {};
   const result = configSchema(context).safeParse(raw, { reportInput: true });
   if (!result.success) {
-    const problems = result.error.issues.flatMap(splitIssue).map(({ path, message }) => {
-      const node = nodeAt(doc.contents, path);
-      return {
-        path: formatPath(path),
-        line: node?.range ? lineCounter.linePos(node.range[0]).line : undefined,
-        message,
-      };
-    });
+    const problems = result.error.issues.flatMap(splitIssue).map(({ path, message }) => ({
+      path: formatPath(path),
+      line: lineOf(doc.contents, path, lineCounter),
+      message,
+    }));
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
     throw new ConfigError(file, problems);
+  }
+  const rpcProblems = checkProtoRpcs(result.data);
+  if (rpcProblems.length > 0) {
+    throw new ConfigError(
+      file,
+      rpcProblems.map(({ path, message }) => ({
+        path: formatPath(path),
+        line: lineOf(doc.contents, path, lineCounter),
+        message,
+      })),
+    );
   }
   return deepFreeze(result.data);
 }
@@ -100,14 +110,9 @@ function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
 }
 
-/** `['targets', 2, 'rpcs', 0, 'method']` → `targets[2].rpcs[0].method`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out;
+function lineOf(root: unknown, path: readonly PropertyKey[], lineCounter: LineCounter): number | undefined {
+  const node = nodeAt(root, path);
+  return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
 }
 
 /**

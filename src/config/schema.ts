@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_DURATION_BUCKETS } from '../metrics/names.js';
 import { parseGrpcCode } from '../util/grpc-codes.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { type MetadataValue, Secret } from './secret.js';
@@ -175,10 +176,17 @@ function makeShapeSchema(context: SchemaContext) {
     .strictObject({
       name: z.string().regex(NAME_RE, { error: 'must match [a-zA-Z0-9_.-]+' }),
       method: z.string().regex(METHOD_RE, { error: 'expected package.Service/Method' }),
+      /** .proto files and import directories, relative to the config file. */
       proto: z
         .strictObject({
-          files: z.array(z.string().min(1)).min(1, { error: 'lists no .proto file' }),
-          include: z.array(z.string()).default([]),
+          files: z
+            .array(z.string().min(1))
+            .min(1, { error: 'lists no .proto file' })
+            .transform((files) => files.map(pathFrom)),
+          include: z
+            .array(z.string())
+            .default([])
+            .transform((dirs) => dirs.map(pathFrom)),
         })
         .optional(),
       reflection: z.boolean().default(false),
@@ -224,6 +232,16 @@ function makeShapeSchema(context: SchemaContext) {
       })
       .prefault({}),
     log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+    metrics: z
+      .strictObject({
+        /** Buckets of grpc_probe_duration_seconds, in seconds, ascending. */
+        duration_buckets: z
+          .array(z.number().positive())
+          .min(1)
+          .default(DEFAULT_DURATION_BUCKETS)
+          .refine((b) => b.every((v, i) => i === 0 || v > (b[i - 1] ?? 0)), { error: 'must be ascending' }),
+      })
+      .prefault({}),
     /** An embedded demo gRPC server on 127.0.0.1, probed as target "demo" (the quick start). */
     demo: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
     defaults: z
@@ -356,6 +374,7 @@ function resolveDefaults(config: RawConfig) {
   return {
     server: config.server,
     log: config.log,
+    metrics: config.metrics,
     demo: config.demo,
     /** What a target added at run time (the demo) inherits. */
     defaults: {

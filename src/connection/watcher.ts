@@ -46,6 +46,7 @@ export class ConnectionWatcher {
   #sockets: number[] = [];
   #closing = false;
   #last: LastDisconnect | undefined;
+  #connections = 0;
   readonly #keepaliveTimeMs: number;
   /** The keepalive-mismatch warning is logged once per target; repeats go to debug. */
   #warnedTooManyPings = false;
@@ -71,6 +72,11 @@ export class ConnectionWatcher {
 
   get state(): ChannelState | undefined {
     return this.#state;
+  }
+
+  /** How many times the channel has become READY: a new value means a new connection, maybe a new server. */
+  get connections(): number {
+    return this.#connections;
   }
 
   start(): void {
@@ -105,6 +111,7 @@ export class ConnectionWatcher {
   }
 
   #onReady(): void {
+    this.#connections += 1;
     // grpc-js registers the new socket with channelz just after the state change that called us
     // (subchannel.ts: transitionToState(READY), then childrenTracker.refChild): look it up next tick.
     process.nextTick(() => this.#recordSockets());

@@ -8,6 +8,8 @@ import type { ChannelState, LastDisconnect } from '../connection/watcher.js';
 export interface ConnectionView {
   readonly state: ChannelState | undefined;
   readonly lastDisconnect: LastDisconnect | undefined;
+  /** Counts READY transitions; changes whenever the target is reached over a new connection. */
+  readonly connections: number;
 }
 
 /** grpc.health.v1 serving statuses, plus UNKNOWN for "no answer we can trust" (stream down). */

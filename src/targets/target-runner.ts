@@ -8,7 +8,9 @@ import { type ConnectionObserver, ConnectionWatcher } from '../connection/watche
 import { FailureEvidenceCollector } from '../probes/failure-evidence.js';
 import { HealthCheckProbe, type HealthProbeContext } from '../probes/health-check.js';
 import { HealthWatchProbe } from '../probes/health-watch.js';
+import { ProtoFileSource, ReflectionSource } from '../probes/method-source.js';
 import { healthProbeName, type ProbeObserver } from '../probes/probe.js';
+import { UnaryProbe } from '../probes/unary.js';
 import { buildMetadata, createChannel } from './channel.js';
 
 /** A running probe: anything with start() and an idempotent close(). */
@@ -75,10 +77,18 @@ export class TargetRunner {
       };
       return health.mode === 'watch' ? new HealthWatchProbe(ctx, this.#log) : new HealthCheckProbe(ctx);
     });
-    if (config.rpcs.length > 0) {
-      this.#log.warn(
-        { rpcs: config.rpcs.map((r) => r.name) },
-        'synthetic rpc probes are not implemented yet',
+    for (const rpc of config.rpcs) {
+      this.#probes.push(
+        new UnaryProbe({
+          target: config.name,
+          rpc,
+          client,
+          metadata: () => buildMetadata(config.metadata, rpc.metadata),
+          source: rpc.proto ? new ProtoFileSource(rpc) : new ReflectionSource(rpc, client, watcher),
+          observer: this.#observer,
+          evidence,
+          log: this.#log,
+        }),
       );
     }
     for (const probe of this.#probes) probe.start();
