@@ -4,7 +4,11 @@
 
 // First: grpc-js reads its tracer list when it loads (see connection/trace-env.ts).
 import './connection/trace-env.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { RULE_FILES, type RuleFormat, renderRules } from './alerts/render.js';
+import { buildRuleGroups } from './alerts/rules.js';
 import { App } from './app.js';
 import { ConfigError, loadConfigFile, parseConfigText } from './config/load.js';
 import type { Config } from './config/schema.js';
@@ -24,6 +28,8 @@ const USAGE = `Usage: grpc-pulse <command> [options]
 Commands:
   run       --config FILE   run the sidecar (the default command; without --config: the demo)
   validate  --config FILE   check a config file; exit 0, or 2 listing every error
+  rules     --config FILE [--format rules|prometheusrule] [--out DIR]
+                            generate the Prometheus alert rules from the config's alerts: options
 
 Options:
   --help      show this help
@@ -40,6 +46,12 @@ embedded demo target. SIGTERM or SIGINT stop it cleanly. Exit 2 when the config 
 
 Parses and validates FILE. Exit 0 when it is valid; otherwise exit 2 and print every error with
 its file, line and path.
+`,
+  rules: `Usage: grpc-pulse rules --config FILE [--format rules|prometheusrule] [--out DIR]
+
+Generates grpc-pulse's Prometheus recording and alert rules from the alerts: options of FILE.
+Without --out, prints one format (default: rules) to stdout. With --out, writes
+grpc-pulse.rules.yaml and grpc-pulse.prometheusrule.yaml (or only --format) into DIR.
 `,
 };
 
@@ -96,6 +108,24 @@ function validate(configFile: string | undefined): number {
   return 0;
 }
 
+function rules(configFile: string | undefined, format: string | undefined, out: string | undefined): number {
+  if (configFile === undefined) throw new UsageError('rules needs --config FILE');
+  if (format !== undefined && !(format in RULE_FILES))
+    throw new UsageError(`unknown --format "${format}" (rules or prometheusrule)`);
+  const config = loadConfig(configFile);
+  const groups = buildRuleGroups(config.alerts);
+  const formats = (format ? [format] : out ? Object.keys(RULE_FILES) : ['rules']) as RuleFormat[];
+  for (const f of formats) {
+    const text = renderRules(groups, f, config.alerts);
+    if (out === undefined) process.stdout.write(text);
+    else {
+      mkdirSync(out, { recursive: true });
+      writeFileSync(join(out, RULE_FILES[f]), text);
+    }
+  }
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -103,6 +133,8 @@ async function main(argv: string[]): Promise<number> {
     strict: true,
     options: {
       config: { type: 'string', short: 'c' },
+      format: { type: 'string' },
+      out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -122,6 +154,8 @@ async function main(argv: string[]): Promise<number> {
       return run(values.config);
     case 'validate':
       return validate(values.config);
+    case 'rules':
+      return rules(values.config, values.format, values.out);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -1,0 +1,216 @@
+// Pure builders of grpc-pulse's Prometheus rules: options in, rule groups out (the pattern of
+// Prometheus' own mixin, documentation/prometheus-mixin/alerts.libsonnet). Metric names come from the
+// code's constants, so renaming a metric breaks the build, not a production alert. The selector goes
+// into every expression.
+
+import type { AlertOptions } from '../config/schema.js';
+import { METRICS } from '../metrics/names.js';
+
+export interface RecordingRule {
+  record: string;
+  expr: string;
+}
+
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for: string;
+  labels: Record<string, string>;
+  annotations: { summary: string; description: string; runbook_url: string };
+}
+
+export interface RuleGroup {
+  name: string;
+  rules: (RecordingRule | AlertRule)[];
+}
+
+/** Every alert grpc-pulse generates (SPEC "Alert rules", plus GrpcPulseConfigReloadFailed). */
+export const ALERT_NAMES = [
+  'GrpcPulseDown',
+  'GrpcPulseConfigReloadFailed',
+  'GrpcProbeStalled',
+  'GrpcProbeFailing',
+  'GrpcHealthNotServing',
+  'GrpcHealthWatchDown',
+  'GrpcProbeErrorRateHigh',
+  'GrpcProbeUnavailableSpike',
+  'GrpcProbeLatencyHigh',
+  'GrpcConnectionResets',
+  'GrpcKeepaliveMismatch',
+  'GrpcProbeErrorBudgetBurn',
+  'GrpcTlsCertExpiringSoon',
+] as const;
+export type AlertName = (typeof ALERT_NAMES)[number];
+
+/** The windows of the error-budget alerts (Google SRE workbook, "multiwindow, multi-burn-rate"). */
+const BURN_WINDOWS = ['5m', '30m', '1h', '6h'] as const;
+
+/** Disconnects that are faults; drains, idle timeouts and our own shutdowns are not. */
+const FAULT_DISCONNECTS = 'connection_reset|keepalive_timeout|connection_closed|goaway_error';
+
+export function buildRuleGroups(options: AlertOptions): RuleGroup[] {
+  /** `{selector, extra...}`: the selector in every expression, with the rule's own matchers. */
+  const sel = (...extra: string[]) => `{${[options.selector, ...extra].filter((m) => m !== '').join(', ')}}`;
+  const rpc = options.rpc_probe_selector;
+  const errorCodes = `grpc_code=~"${options.error_codes.join('|')}"`;
+  const record = (window: string) => `grpc_pulse:probe_errors:ratio_rate${window}`;
+  const budget = 1 - options.slo_objective;
+
+  const alert = (
+    name: AlertName,
+    severity: 'critical' | 'warning',
+    expr: string,
+    forDuration: string,
+    summary: string,
+    description: string,
+  ): AlertRule => ({
+    alert: name,
+    expr,
+    for: forDuration,
+    labels: { severity, ...options.extra_labels },
+    annotations: { summary, description, runbook_url: `${options.runbook_base_url}/${name}.md` },
+  });
+
+  // Error ratio of completed calls; a zero denominator gives no series (guarded by `> 0`), not NaN.
+  const ratioRules: RecordingRule[] = BURN_WINDOWS.map((window) => ({
+    record: record(window),
+    expr:
+      `sum by (target, probe) (rate(${METRICS.probeHandled}${sel(rpc, errorCodes)}[${window}]))\n` +
+      `/\n(sum by (target, probe) (rate(${METRICS.probeHandled}${sel(rpc)}[${window}])) > 0)`,
+  }));
+
+  const f = options.for;
+  const alerts: AlertRule[] = [
+    alert(
+      'GrpcPulseDown',
+      'critical',
+      `up${sel()} == 0`,
+      f.pulse_down,
+      'grpc-pulse cannot be scraped',
+      'Prometheus has not scraped the grpc-pulse sidecar at {{ $labels.instance }} for {{ $labels.job }}: its probes are blind.',
+    ),
+    alert(
+      'GrpcPulseConfigReloadFailed',
+      'warning',
+      `${METRICS.configReloadSuccessful}${sel()} == 0`,
+      f.config_reload,
+      'grpc-pulse rejected its new config',
+      'The last config reload of {{ $labels.instance }} failed; the previous config keeps running. The reason is in its log and in the answer of POST /-/reload.',
+    ),
+    alert(
+      'GrpcProbeStalled',
+      'warning',
+      `increase(${METRICS.probeAttempts}${sel(rpc)}[15m]) == 0`,
+      f.probe_stalled,
+      'A grpc-pulse probe stopped running',
+      'Probe {{ $labels.probe }} of target {{ $labels.target }} has made no attempt in 15 minutes: its loop is stuck.',
+    ),
+    alert(
+      'GrpcProbeFailing',
+      'critical',
+      `${METRICS.probeSuccess}${sel()} == 0`,
+      f.probe_failing,
+      'gRPC probe {{ $labels.probe }} of {{ $labels.target }} is failing',
+      `Probe {{ $labels.probe }} of target {{ $labels.target }} has been failing for ${f.probe_failing}. Its last failure reason is in grpc_probe_failures_total and its details on the grpc-pulse status page.`,
+    ),
+    alert(
+      'GrpcHealthNotServing',
+      'critical',
+      `${METRICS.healthStatus}${sel('status=~"NOT_SERVING|SERVICE_UNKNOWN"')} == 1`,
+      f.health_not_serving,
+      'gRPC service {{ $labels.target }}/{{ $labels.health_service }} is {{ $labels.status }}',
+      'The health service of target {{ $labels.target }} reports {{ $labels.status }} for service "{{ $labels.health_service }}".',
+    ),
+    alert(
+      'GrpcHealthWatchDown',
+      'warning',
+      `${METRICS.healthWatchUp}${sel()} == 0`,
+      f.health_watch_down,
+      'Health Watch stream to {{ $labels.target }} is down',
+      'grpc-pulse cannot keep a Health/Watch stream open to target {{ $labels.target }} (service "{{ $labels.health_service }}"); see grpc_probe_failures_total for why.',
+    ),
+    alert(
+      'GrpcProbeErrorRateHigh',
+      'warning',
+      `(${record('5m')} > ${options.error_ratio})\nand on (target, probe)\n` +
+        `(sum by (target, probe) (increase(${METRICS.probeHandled}${sel(rpc)}[10m])) >= ${options.min_calls})`,
+      f.error_ratio,
+      'gRPC probe {{ $labels.probe }} of {{ $labels.target }} errors on {{ $value | humanizePercentage }} of calls',
+      `More than ${options.error_ratio * 100}% of the calls of probe {{ $labels.probe }} to target {{ $labels.target }} end with an error code (${options.error_codes.join(', ')}).`,
+    ),
+    alert(
+      'GrpcProbeUnavailableSpike',
+      'warning',
+      `sum by (target, probe) (increase(${METRICS.probeHandled}${sel('grpc_code="Unavailable"')}[5m])) >= ${options.unavailable_spike}`,
+      '0s',
+      'UNAVAILABLE spike on {{ $labels.target }}',
+      'Probe {{ $labels.probe }} of target {{ $labels.target }} got {{ $value | humanize }} UNAVAILABLE answers in 5 minutes.',
+    ),
+    alert(
+      'GrpcProbeLatencyHigh',
+      'warning',
+      `histogram_quantile(0.95, sum by (target, probe, le) (rate(${METRICS.probeDuration}_bucket${sel(rpc)}[5m])))\n> ${options.latency_p95_seconds}`,
+      f.latency,
+      'gRPC probe {{ $labels.probe }} of {{ $labels.target }} is slow',
+      `The 95th percentile latency of probe {{ $labels.probe }} to target {{ $labels.target }} is {{ $value | humanizeDuration }}, over ${options.latency_p95_seconds}s.`,
+    ),
+    alert(
+      'GrpcConnectionResets',
+      'warning',
+      `sum by (target, reason) (increase(${METRICS.disconnects}${sel(`reason=~"${FAULT_DISCONNECTS}"`)}[15m])) >= ${options.connection_resets}`,
+      f.connection_resets,
+      'Connections to {{ $labels.target }} keep breaking ({{ $labels.reason }})',
+      'grpc-pulse lost {{ $value | humanize }} connections to target {{ $labels.target }} with reason {{ $labels.reason }} in 15 minutes. Graceful drains (rollouts) are not counted.',
+    ),
+    alert(
+      'GrpcKeepaliveMismatch',
+      'warning',
+      `sum by (target) (increase(${METRICS.disconnects}${sel('reason="goaway_too_many_pings"')}[15m])) > 0`,
+      '0s',
+      'Keepalive mismatch with {{ $labels.target }}',
+      'Target {{ $labels.target }} closed connections with GOAWAY ENHANCE_YOUR_CALM "too_many_pings": the client keepalive time is shorter than the server permits.',
+    ),
+    alert(
+      'GrpcProbeErrorBudgetBurn',
+      'critical',
+      `${record('5m')} > (14.4 * ${round(budget)})\nand\n${record('1h')} > (14.4 * ${round(budget)})`,
+      '2m',
+      'gRPC probe {{ $labels.probe }} of {{ $labels.target }} burns its error budget fast',
+      `Probe {{ $labels.probe }} of target {{ $labels.target }} burns the ${options.slo_objective * 100}% objective's error budget 14.4 times too fast (5m and 1h windows): the monthly budget is gone in about 2 days.`,
+    ),
+    alert(
+      'GrpcProbeErrorBudgetBurn',
+      'warning',
+      `${record('30m')} > (6 * ${round(budget)})\nand\n${record('6h')} > (6 * ${round(budget)})`,
+      '15m',
+      'gRPC probe {{ $labels.probe }} of {{ $labels.target }} burns its error budget',
+      `Probe {{ $labels.probe }} of target {{ $labels.target }} burns the ${options.slo_objective * 100}% objective's error budget 6 times too fast (30m and 6h windows): the monthly budget is gone in about 5 days.`,
+    ),
+    alert(
+      'GrpcTlsCertExpiringSoon',
+      'warning',
+      `${METRICS.tlsCertExpiry}${sel()} - time() < ${options.tls_warning_days} * 86400`,
+      '1h',
+      'TLS certificate of {{ $labels.target }} expires soon',
+      'The certificate that target {{ $labels.target }} presents expires in {{ $value | humanizeDuration }}.',
+    ),
+    alert(
+      'GrpcTlsCertExpiringSoon',
+      'critical',
+      `${METRICS.tlsCertExpiry}${sel()} - time() < ${options.tls_critical_days} * 86400`,
+      '10m',
+      'TLS certificate of {{ $labels.target }} is about to expire',
+      'The certificate that target {{ $labels.target }} presents expires in {{ $value | humanizeDuration }}.',
+    ),
+  ];
+
+  return [
+    { name: 'grpc-pulse.rules', rules: ratioRules },
+    { name: 'grpc-pulse.alerts', rules: alerts },
+  ];
+}
+
+/** Avoids float noise such as 0.0010000000000000009 in expressions. */
+function round(value: number): string {
+  return String(Number(value.toPrecision(6)));
+}
