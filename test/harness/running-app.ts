@@ -24,8 +24,11 @@ export class RunningApp {
     this.app = new App(config, { logger: createLogger('debug', sink), demo: options.demo });
   }
 
+  /** The HTTP server's URL, once started. */
+  url = '';
+
   async start(): Promise<this> {
-    await this.app.start();
+    this.url = await this.app.start();
     return this;
   }
 
