@@ -7,13 +7,12 @@ import './connection/trace-env.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RULE_FILES, type RuleFormat, renderRules } from './alerts/render.js';
-import { buildRuleGroups } from './alerts/rules.js';
-import { App } from './app.js';
 import { ConfigError, loadConfigFile, parseConfigText } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { createLogger } from './log.js';
 import { VERSION } from './version.js';
+
+// Commands load their modules lazily: `check` runs every few seconds from exec probes and must not pay
+// for fastify, prom-client or the alert generator.
 
 const EXIT_USAGE = 1;
 const EXIT_CONFIG = 2;
@@ -30,6 +29,8 @@ Commands:
   validate  --config FILE   check a config file; exit 0, or 2 listing every error
   rules     --config FILE [--format rules|prometheusrule] [--out DIR]
                             generate the Prometheus alert rules from the config's alerts: options
+  check     --addr HOST:PORT [--service S] [--tls ...] [--rpc-header 'k: v']
+                            one-shot health check, grpc_health_probe's flags and exit codes
 
 Options:
   --help      show this help
@@ -68,6 +69,8 @@ function loadConfig(file: string | undefined): Config {
 
 async function run(configFile: string | undefined): Promise<number> {
   const config = loadConfig(configFile);
+  const { App } = await import('./app.js');
+  const { createLogger } = await import('./log.js');
   const logger = createLogger(config.log.level);
   const app = new App(config, { logger });
   let stopping = false;
@@ -108,13 +111,21 @@ function validate(configFile: string | undefined): number {
   return 0;
 }
 
-function rules(configFile: string | undefined, format: string | undefined, out: string | undefined): number {
+async function rules(
+  configFile: string | undefined,
+  format: string | undefined,
+  out: string | undefined,
+): Promise<number> {
+  const { RULE_FILES, renderRules } = await import('./alerts/render.js');
+  const { buildRuleGroups } = await import('./alerts/rules.js');
   if (configFile === undefined) throw new UsageError('rules needs --config FILE');
   if (format !== undefined && !(format in RULE_FILES))
     throw new UsageError(`unknown --format "${format}" (rules or prometheusrule)`);
   const config = loadConfig(configFile);
   const groups = buildRuleGroups(config.alerts);
-  const formats = (format ? [format] : out ? Object.keys(RULE_FILES) : ['rules']) as RuleFormat[];
+  const formats = (
+    format ? [format] : out ? Object.keys(RULE_FILES) : ['rules']
+  ) as (keyof typeof RULE_FILES)[];
   for (const f of formats) {
     const text = renderRules(groups, f, config.alerts);
     if (out === undefined) process.stdout.write(text);
@@ -127,6 +138,15 @@ function rules(configFile: string | undefined, format: string | undefined, out: 
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `check` has grpc_health_probe's own flags and exit codes.
+  if (argv[0] === 'check') {
+    const { runCheck, CHECK_USAGE } = await import('./check/health-check-command.js');
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(CHECK_USAGE);
+      return 0;
+    }
+    return runCheck(argv.slice(1), process.stdout, process.stderr);
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

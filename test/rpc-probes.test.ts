@@ -59,7 +59,9 @@ describe('descriptors', () => {
     ).toBeGreaterThanOrEqual(1);
     // The buckets resolve loopback calls (sub-millisecond) as well as slow ones (up to 30 s).
     for (const le of ['0.00025', '0.001', '30', '+Inf']) {
-      expect(await running.metric('grpc_probe_duration_seconds_bucket', { target: 'api', probe: 'echo', le })).toBeDefined();
+      expect(
+        await running.metric('grpc_probe_duration_seconds_bucket', { target: 'api', probe: 'echo', le }),
+      ).toBeDefined();
     }
   });
 

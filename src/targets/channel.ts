@@ -39,8 +39,8 @@ function channelCredentials(target: TargetConfig) {
   );
 }
 
-export function createChannel(target: TargetConfig): Channel {
-  return new Channel(target.address, channelCredentials(target), channelOptions(target));
+export function createChannel(target: TargetConfig, overrides: ChannelOptions = {}): Channel {
+  return new Channel(target.address, channelCredentials(target), { ...channelOptions(target), ...overrides });
 }
 
 /** The target's metadata merged with a probe's own (the probe wins), secrets revealed only here. */
