@@ -1,9 +1,12 @@
 // The composition root: the one module that wires config, targets, probes, recorders and the HTTP
-// server together. Everything else receives what it needs through its constructor.
+// server together, and reloads the config (SIGHUP, POST /-/reload, a changed file). Everything else
+// receives what it needs through its constructor.
 
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { ConfigWatcher } from './config/config-watcher.js';
+import { ConfigError, loadConfigFile } from './config/load.js';
 import { type Config, DEMO_TARGET_NAME, type TargetConfig } from './config/schema.js';
 import { traceTap } from './connection/trace-tap.js';
 import { CONNECTION_OBSERVER_METHODS, type ConnectionObserver } from './connection/watcher.js';
@@ -14,17 +17,22 @@ import { ProcessRecorder } from './metrics/process-recorder.js';
 import { PROBE_OBSERVER_METHODS, type ProbeObserver } from './probes/probe.js';
 import { buildServer } from './server/build-server.js';
 import { StatusStore } from './status/status-store.js';
-import { TargetRunner } from './targets/target-runner.js';
+import { TargetSet } from './targets/target-set.js';
 import { fanOut } from './util/fan-out.js';
 import { VERSION } from './version.js';
 
 export interface AppOptions {
   logger: Logger;
+  /** The file the config came from: reloads read it again, and it is watched for changes. */
+  configFile?: string;
   /** Overrides for the demo's rhythm (tests shorten it). */
   demo?: DemoOptions;
+  env?: NodeJS.ProcessEnv;
 }
 
-/** The demo target as if it had been configured: both health services, watched. */
+export type ReloadResult = { ok: true } | { ok: false; error: string };
+
+/** The demo target as if it had been configured: both health services watched, and the Echo rpc. */
 function demoTarget(config: Config, address: string): TargetConfig {
   return {
     name: DEMO_TARGET_NAME,
@@ -62,31 +70,45 @@ function splitHostPort(listen: string): { host: string; port: number } {
 
 export class App {
   readonly registry = new Registry();
-  readonly #config: Config;
+  #config: Config;
   readonly #log: Logger;
   readonly #options: AppOptions;
-  readonly #probeRecorder: ProbeRecorder;
-  readonly #connectionRecorder: ConnectionRecorder;
   readonly #processRecorder: ProcessRecorder;
   readonly #status = new StatusStore();
+  readonly #targets: TargetSet;
   readonly #server: FastifyInstance;
+  #watcher: ConfigWatcher | undefined;
   #demo: DemoServer | undefined;
-  #runners = new Map<string, TargetRunner>();
+  #demoAddress: string | undefined;
   #ready = false;
   #closing: Promise<void> | undefined;
+  /** Reloads run one after another (SIGHUP, POST /-/reload and the file watcher may coincide). */
+  #reloading: Promise<unknown> = Promise.resolve();
 
   constructor(config: Config, options: AppOptions) {
     this.#config = config;
     this.#options = options;
     this.#log = options.logger;
-    this.#probeRecorder = new ProbeRecorder(this.registry, [...config.metrics.duration_buckets]);
-    this.#connectionRecorder = new ConnectionRecorder(this.registry);
+    const probeRecorder = new ProbeRecorder(this.registry, [...config.metrics.duration_buckets]);
+    const connectionRecorder = new ConnectionRecorder(this.registry);
     this.#processRecorder = new ProcessRecorder(this.registry, VERSION);
+    this.#targets = new TargetSet({
+      observer: fanOut<ProbeObserver>([probeRecorder, this.#status], PROBE_OBSERVER_METHODS),
+      connectionObserver: fanOut<ConnectionObserver>(
+        [connectionRecorder, this.#status],
+        CONNECTION_OBSERVER_METHODS,
+      ),
+      probeRecorder,
+      connectionRecorder,
+      status: this.#status,
+      log: this.#log,
+    });
     this.#server = buildServer({
       registry: this.registry,
       logger: this.#log,
       isReady: () => this.#ready,
       targets: () => this.#status.snapshot(),
+      reload: () => this.reload(),
       version: VERSION,
     });
   }
@@ -96,55 +118,91 @@ export class App {
     return this.#server;
   }
 
+  /** The runner of a target, for one-off probes (/probe). */
+  target(name: string) {
+    return this.#targets.get(name);
+  }
+
   /** Starts the demo (if enabled), every target and the HTTP server; returns the server's URL. */
   async start(): Promise<string> {
-    const targets = [...this.#config.targets];
+    traceTap.install(this.#log);
+    if (!traceTap.tracing)
+      this.#log.warn('grpc-js transport tracer is off: disconnect reasons will be "unknown"');
     if (this.#config.demo.enabled) {
       this.#demo = new DemoServer(this.#options.demo);
-      const address = await this.#demo.start();
-      this.#log.info({ address }, 'demo target started');
-      targets.push(demoTarget(this.#config, address));
+      this.#demoAddress = await this.#demo.start();
+      this.#log.info({ address: this.#demoAddress }, 'demo target started');
     }
-    traceTap.install(this.#log);
-    if (!traceTap.tracing) {
-      this.#log.warn('grpc-js transport tracer is off: disconnect reasons will be "unknown"');
-    }
-    const observer = fanOut<ProbeObserver>([this.#probeRecorder, this.#status], PROBE_OBSERVER_METHODS);
-    const connectionObserver = fanOut<ConnectionObserver>(
-      [this.#connectionRecorder, this.#status],
-      CONNECTION_OBSERVER_METHODS,
-    );
-    for (const target of targets) {
-      this.#probeRecorder.addTarget({
-        name: target.name,
-        probes: TargetRunner.probeNames(target),
-        healthServices: target.health.map((h) => h.service),
-        watchServices: target.health.filter((h) => h.mode === 'watch').map((h) => h.service),
-      });
-      this.#status.addTarget(
-        target.name,
-        target.address,
-        TargetRunner.probeNames(target),
-        target.health.map((h) => ({ service: h.service, watch: h.mode === 'watch' })),
-      );
-      this.#connectionRecorder.addTarget(target.name);
-      const runner = new TargetRunner(target, observer, connectionObserver, this.#log);
-      this.#runners.set(target.name, runner);
-      runner.start();
-    }
+    await this.#targets.apply(this.#desiredTargets(this.#config));
     this.#processRecorder.configLoaded(true);
     const url = await this.#server.listen(splitHostPort(this.#config.server.listen));
+    if (this.#options.configFile) {
+      this.#watcher = new ConfigWatcher(this.#options.configFile, () => {
+        this.#log.info({ file: this.#options.configFile }, 'config file changed');
+        void this.reload();
+      });
+      this.#watcher.start();
+    }
     this.#ready = true;
-    this.#log.info({ url, targets: targets.length, version: VERSION }, 'grpc-pulse ready');
+    this.#log.info({ url, targets: this.#config.targets.length, version: VERSION }, 'grpc-pulse ready');
     return url;
   }
 
-  /** Stops target loops, closes channels, the demo and the HTTP server, in that order. Idempotent. */
+  /**
+   * Loads the config file again and reconciles the targets. An invalid file changes nothing: the
+   * running config stays, the errors are logged and returned, and the reload gauge goes to 0.
+   */
+  reload(): Promise<ReloadResult> {
+    const next = this.#reloading.then(() => this.#reload());
+    this.#reloading = next;
+    return next;
+  }
+
+  async #reload(): Promise<ReloadResult> {
+    const file = this.#options.configFile;
+    if (!file || this.#closing) return { ok: false, error: 'no config file to reload' };
+    let config: Config;
+    try {
+      config = loadConfigFile(file, { env: this.#options.env ?? process.env });
+    } catch (err) {
+      const error = err instanceof ConfigError ? err.message : String(err);
+      this.#processRecorder.configLoaded(false);
+      this.#log.error({ errors: error.split('\n') }, 'config reload rejected, keeping the running config');
+      return { ok: false, error };
+    }
+    for (const [key, before, after] of [
+      ['server.listen', this.#config.server.listen, config.server.listen],
+      ['demo.enabled', this.#config.demo.enabled, config.demo.enabled],
+      [
+        'metrics.duration_buckets',
+        String(this.#config.metrics.duration_buckets),
+        String(config.metrics.duration_buckets),
+      ],
+    ] as const) {
+      if (before !== after) this.#log.warn({ key }, 'this setting changes only on restart');
+    }
+    this.#log.level = config.log.level;
+    this.#config = config;
+    const summary = await this.#targets.apply(this.#desiredTargets(config));
+    this.#processRecorder.configLoaded(true);
+    this.#log.info(summary, 'config reloaded');
+    return { ok: true };
+  }
+
+  #desiredTargets(config: Config): TargetConfig[] {
+    const targets = [...config.targets];
+    // The demo runs from start to exit; its target follows the current defaults.
+    if (this.#demoAddress) targets.push(demoTarget(config, this.#demoAddress));
+    return targets;
+  }
+
+  /** Stops reloads, target loops, channels, the demo and the HTTP server, in that order. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#ready = false;
-      await Promise.all([...this.#runners.values()].map((r) => r.close()));
-      this.#runners.clear();
+      this.#watcher?.close();
+      await this.#reloading.catch(() => {});
+      await this.#targets.close();
       await this.#demo?.close();
       await this.#server.close();
     })();

@@ -72,7 +72,7 @@ async function run(configFile: string | undefined): Promise<number> {
   const { App } = await import('./app.js');
   const { createLogger } = await import('./log.js');
   const logger = createLogger(config.log.level);
-  const app = new App(config, { logger });
+  const app = new App(config, { logger, ...(configFile ? { configFile } : {}) });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -91,6 +91,10 @@ async function run(configFile: string | undefined): Promise<number> {
       },
     );
   };
+  process.on('SIGHUP', () => {
+    logger.info({ signal: 'SIGHUP' }, 'reloading config');
+    void app.reload();
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   try {

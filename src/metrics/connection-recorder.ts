@@ -14,6 +14,8 @@ export class ConnectionRecorder implements ConnectionObserver {
   readonly #connects: Counter<'target' | 'result'>;
   readonly #disconnects: Counter<'target' | 'reason'>;
   readonly #certExpiry: Gauge<'target'>;
+  /** Targets whose series exist; events of others (late callbacks of a removed target) are dropped. */
+  readonly #targets = new Set<string>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -50,12 +52,14 @@ export class ConnectionRecorder implements ConnectionObserver {
   }
 
   addTarget(target: string): void {
+    this.#targets.add(target);
     for (const state of CHANNEL_STATES) this.#state.set({ target, state }, state === 'IDLE' ? 1 : 0);
     for (const result of CONNECT_RESULTS) this.#connects.inc({ target, result }, 0);
     for (const reason of DISCONNECT_REASONS) this.#disconnects.inc({ target, reason }, 0);
   }
 
   removeTarget(target: string): void {
+    this.#targets.delete(target);
     for (const state of CHANNEL_STATES) {
       this.#state.remove({ target, state });
       for (const to of CHANNEL_STATES) this.#transitions.remove({ target, from: state, to });
@@ -66,20 +70,24 @@ export class ConnectionRecorder implements ConnectionObserver {
   }
 
   channelState(target: string, state: ChannelState, previous: ChannelState | undefined): void {
+    if (!this.#targets.has(target)) return;
     for (const s of CHANNEL_STATES) this.#state.set({ target, state: s }, s === state ? 1 : 0);
     if (previous !== undefined && previous !== state)
       this.#transitions.inc({ target, from: previous, to: state });
   }
 
   connectAttempt(target: string, result: 'success' | 'failure'): void {
+    if (!this.#targets.has(target)) return;
     this.#connects.inc({ target, result });
   }
 
   disconnect(target: string, reason: DisconnectReason): void {
+    if (!this.#targets.has(target)) return;
     this.#disconnects.inc({ target, reason });
   }
 
   tlsCertExpiry(target: string, unixSeconds: number): void {
+    if (!this.#targets.has(target)) return;
     this.#certExpiry.set({ target }, unixSeconds);
   }
 }

@@ -145,11 +145,15 @@ export class ProbeRecorder implements ProbeObserver {
     }
   }
 
+  // Events of a target that already left (a late callback during close) must not re-create its series.
+
   attempt(target: string, probe: string): void {
+    if (!this.#targets.has(target)) return;
     this.#attempts.inc({ target, probe });
   }
 
   result(target: string, probe: string, result: ProbeResult): void {
+    if (!this.#targets.has(target)) return;
     const labels = { target, probe };
     const key = `${target}\0${probe}`;
     this.#success.set(labels, result.success ? 1 : 0);
@@ -166,6 +170,7 @@ export class ProbeRecorder implements ProbeObserver {
   }
 
   healthStatus(target: string, service: string, status: HealthStatus): void {
+    if (!this.#targets.has(target)) return;
     const key = `${target}\0${service}`;
     if (this.#lastHealth.get(key) === status) return;
     this.#lastHealth.set(key, status);
@@ -174,6 +179,7 @@ export class ProbeRecorder implements ProbeObserver {
   }
 
   watchUp(target: string, service: string, up: boolean | undefined): void {
+    if (!this.#targets.has(target)) return;
     const labels = { target, health_service: service };
     if (up === undefined) this.#watchUp.remove(labels);
     else this.#watchUp.set(labels, up ? 1 : 0);

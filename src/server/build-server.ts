@@ -14,6 +14,8 @@ export interface ServerDeps {
   /** Config loaded and probe loops started; never depends on target health. */
   isReady: () => boolean;
   targets: () => TargetStatus[];
+  /** Reloads the config; resolves with the errors when the new config was rejected. */
+  reload: () => Promise<{ ok: true } | { ok: false; error: string }>;
   version: string;
 }
 
@@ -34,6 +36,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       ? reply.type('text/plain').send('Ready\n')
       : reply.code(503).type('text/plain').send('Not ready\n'),
   );
+  app.post('/-/reload', async (_request, reply) => {
+    const result = await deps.reload();
+    return result.ok
+      ? reply.type('text/plain').send('config reloaded\n')
+      : reply
+          .code(500)
+          .type('text/plain')
+          .send(`config reload failed, the previous config keeps running:\n${result.error}\n`);
+  });
   app.get('/api/v1/targets', async () => ({ targets: deps.targets() }));
   app.get('/', async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(renderStatusPage(deps.targets(), deps.version)),

@@ -3,7 +3,7 @@
 
 import { Writable } from 'node:stream';
 import { App } from '../../src/app.js';
-import { parseConfigText } from '../../src/config/load.js';
+import { loadConfigFile, parseConfigText } from '../../src/config/load.js';
 import type { DemoOptions } from '../../src/demo/demo-server.js';
 import { createLogger } from '../../src/log.js';
 import { parseSamples, sampleValue } from './prom-text.js';
@@ -13,15 +13,25 @@ export class RunningApp {
   readonly app: App;
   readonly logs: string[] = [];
 
-  constructor(yamlText: string, options: { demo?: DemoOptions; env?: NodeJS.ProcessEnv } = {}) {
-    const config = parseConfigText(yamlText, 'test.yaml', { baseDir: process.cwd(), env: options.env ?? {} });
+  constructor(
+    yamlText: string,
+    options: { demo?: DemoOptions; env?: NodeJS.ProcessEnv; configFile?: string } = {},
+  ) {
+    const config = options.configFile
+      ? loadConfigFile(options.configFile, { env: options.env ?? {} })
+      : parseConfigText(yamlText, 'test.yaml', { baseDir: process.cwd(), env: options.env ?? {} });
     const sink = new Writable({
       write: (chunk, _encoding, done) => {
         this.logs.push(...String(chunk).split('\n').filter(Boolean));
         done();
       },
     });
-    this.app = new App(config, { logger: createLogger('debug', sink), demo: options.demo });
+    this.app = new App(config, {
+      logger: createLogger('debug', sink),
+      ...(options.demo ? { demo: options.demo } : {}),
+      ...(options.configFile ? { configFile: options.configFile } : {}),
+      env: options.env ?? {},
+    });
   }
 
   /** The HTTP server's URL, once started. */

@@ -1,0 +1,64 @@
+// Notices when the config file's content changes. Kubernetes updates a mounted ConfigMap by swapping
+// a `..data` symlink in the file's directory, so the directory is watched (not the file, whose inode
+// never changes), and a change is acted on only when the bytes read through the link differ.
+// A slow poll backs up fs.watch, which can miss events on some filesystems.
+
+import { createHash } from 'node:crypto';
+import { type FSWatcher, readFileSync, watch } from 'node:fs';
+import { dirname } from 'node:path';
+
+const DEBOUNCE_MS = 200;
+const POLL_MS = 10_000;
+
+export class ConfigWatcher {
+  readonly #file: string;
+  readonly #onChange: () => void;
+  #digest: string | undefined;
+  #watcher: FSWatcher | undefined;
+  #poll: NodeJS.Timeout | undefined;
+  #debounce: NodeJS.Timeout | undefined;
+
+  constructor(file: string, onChange: () => void) {
+    this.#file = file;
+    this.#onChange = onChange;
+  }
+
+  /** Remembers the content now in effect, so only a later difference counts as a change. */
+  accept(text: string): void {
+    this.#digest = createHash('sha256').update(text).digest('hex');
+  }
+
+  start(): void {
+    if (this.#poll) return;
+    this.#watcher = watch(dirname(this.#file), { persistent: false }, () => this.#schedule());
+    this.#watcher.on('error', () => {});
+    this.#poll = setInterval(() => this.#check(), POLL_MS);
+    this.#poll.unref();
+  }
+
+  close(): void {
+    this.#watcher?.close();
+    clearInterval(this.#poll);
+    clearTimeout(this.#debounce);
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => this.#check(), DEBOUNCE_MS);
+    this.#debounce.unref();
+  }
+
+  #check(): void {
+    let text: string;
+    try {
+      text = readFileSync(this.#file, 'utf8');
+    } catch {
+      return; // mid-swap or deleted: the reload itself reports a file that stays unreadable
+    }
+    const digest = createHash('sha256').update(text).digest('hex');
+    if (digest !== this.#digest) {
+      this.#digest = digest;
+      this.#onChange();
+    }
+  }
+}
