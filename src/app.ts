@@ -12,11 +12,13 @@ import { traceTap } from './connection/trace-tap.js';
 import { CONNECTION_OBSERVER_METHODS, type ConnectionObserver } from './connection/watcher.js';
 import { DEMO_PROTO, DEMO_SERVICE, type DemoOptions, DemoServer } from './demo/demo-server.js';
 import { ConnectionRecorder } from './metrics/connection-recorder.js';
+import { renderProbeResult } from './metrics/probe-exposition.js';
 import { ProbeRecorder } from './metrics/probe-recorder.js';
 import { ProcessRecorder } from './metrics/process-recorder.js';
 import { PROBE_OBSERVER_METHODS, type ProbeObserver } from './probes/probe.js';
 import { buildServer } from './server/build-server.js';
 import { StatusStore } from './status/status-store.js';
+import { TargetRunner } from './targets/target-runner.js';
 import { TargetSet } from './targets/target-set.js';
 import { fanOut } from './util/fan-out.js';
 import { VERSION } from './version.js';
@@ -109,6 +111,7 @@ export class App {
       isReady: () => this.#ready,
       targets: () => this.#status.snapshot(),
       reload: () => this.reload(),
+      probe: (target, module, timeoutMs) => this.#probeNow(target, module, timeoutMs),
       version: VERSION,
     });
   }
@@ -187,6 +190,31 @@ export class App {
     this.#processRecorder.configLoaded(true);
     this.#log.info(summary, 'config reloaded');
     return { ok: true };
+  }
+
+  /** One probe now, for GET /probe; its deadline is the smaller of its own timeout and the scrape's. */
+  async #probeNow(targetName: string, module: string | undefined, scrapeBudgetMs: number) {
+    const config = this.#desiredTargets(this.#config).find((t) => t.name === targetName);
+    const runner = this.#targets.get(targetName);
+    if (!config || !runner) return { status: 404, error: `unknown target "${targetName}"` };
+    const names = TargetRunner.probeNames(config);
+    const name = module ?? names[0] ?? '';
+    const timeoutMs = Math.min(
+      scrapeBudgetMs,
+      config.rpcs.find((r) => r.name === name)?.timeoutMs ?? config.timeoutMs,
+    );
+    const started = performance.now();
+    const abort = new AbortController();
+    const shot = runner.probeOnce(name, timeoutMs, abort.signal);
+    if (!shot)
+      return {
+        status: 400,
+        error: `unknown module "${name}" for target "${targetName}" (known: ${names.join(', ')})`,
+      };
+    const outcome = await shot;
+    if (!outcome) return { status: 503, error: 'probe cancelled: grpc-pulse is reloading or stopping' };
+    const seconds = (performance.now() - started) / 1000;
+    return { ok: await renderProbeResult(outcome.result, outcome.healthStatus, seconds) };
   }
 
   #desiredTargets(config: Config): TargetConfig[] {

@@ -20,7 +20,7 @@ export interface HealthProbeContext {
   evidence: FailureEvidenceCollector;
 }
 
-/** Runs one Check and reports it; resolves once reported. */
+/** Runs one Check and reports it to ctx.observer; resolves once reported. */
 export async function checkOnce(ctx: HealthProbeContext, signal: AbortSignal): Promise<void> {
   const probe = healthProbeName(ctx.service);
   ctx.observer.attempt(ctx.target, probe);

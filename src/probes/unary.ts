@@ -48,10 +48,15 @@ export class UnaryProbe {
     return this.#task.close();
   }
 
+  /** One attempt now, outside the schedule and unrecorded (blackbox-style /probe). */
+  probeOnce(timeoutMs: number, signal: AbortSignal): Promise<ProbeResult | undefined> {
+    return this.#run(signal, timeoutMs);
+  }
+
   async #attempt(signal: AbortSignal): Promise<void> {
     const { target, rpc, observer } = this.#ctx;
     observer.attempt(target, rpc.name);
-    const result = await this.#run(signal);
+    const result = await this.#run(signal, rpc.timeoutMs);
     if (result === undefined) return; // cancelled by us
     observer.result(target, rpc.name, result);
     if (result.success !== this.#wasOk) {
@@ -66,11 +71,11 @@ export class UnaryProbe {
   }
 
   /** One attempt as a verdict; undefined when it was cancelled. */
-  async #run(signal: AbortSignal): Promise<ProbeResult | undefined> {
+  async #run(signal: AbortSignal, timeoutMs: number): Promise<ProbeResult | undefined> {
     const { rpc, client, source, evidence } = this.#ctx;
     const metadata = this.#ctx.metadata();
     const started = performance.now();
-    const resolved = await source.resolve(metadata, rpc.timeoutMs, signal);
+    const resolved = await source.resolve(metadata, timeoutMs, signal);
     if ('cancelled' in resolved) return undefined;
     if ('mismatch' in resolved) return { success: false, ...resolved.mismatch };
     if ('callFailed' in resolved) {
@@ -79,7 +84,7 @@ export class UnaryProbe {
     }
     const { method, request } = resolved.ready;
     // The deadline covers the whole attempt, descriptor fetch included.
-    const remainingMs = Math.max(1, rpc.timeoutMs - (performance.now() - started));
+    const remainingMs = Math.max(1, timeoutMs - (performance.now() - started));
     const outcome = await callUnary(
       client,
       {

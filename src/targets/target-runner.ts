@@ -6,10 +6,10 @@ import type { Logger } from 'pino';
 import type { TargetConfig } from '../config/schema.js';
 import { type ConnectionObserver, ConnectionWatcher } from '../connection/watcher.js';
 import { FailureEvidenceCollector } from '../probes/failure-evidence.js';
-import { HealthCheckProbe, type HealthProbeContext } from '../probes/health-check.js';
+import { checkOnce, HealthCheckProbe, type HealthProbeContext } from '../probes/health-check.js';
 import { HealthWatchProbe } from '../probes/health-watch.js';
 import { ProtoFileSource, ReflectionSource } from '../probes/method-source.js';
-import { healthProbeName, type ProbeObserver } from '../probes/probe.js';
+import { type HealthStatus, healthProbeName, type ProbeObserver, type ProbeResult } from '../probes/probe.js';
 import { UnaryProbe } from '../probes/unary.js';
 import { buildMetadata, createChannel } from './channel.js';
 
@@ -17,6 +17,12 @@ import { buildMetadata, createChannel } from './channel.js';
 interface Runnable {
   start(): void;
   close(): Promise<void>;
+}
+
+/** The verdict of a one-off probe (/probe), with the health answer where there was one. */
+export interface OneShotResult {
+  result: ProbeResult;
+  healthStatus?: HealthStatus;
 }
 
 export class TargetRunner {
@@ -27,6 +33,11 @@ export class TargetRunner {
   #client: Client | undefined;
   #watcher: ConnectionWatcher | undefined;
   #probes: Runnable[] = [];
+  /** What one-off probes need: per probe name, a function that runs it once. */
+  #oneShots = new Map<
+    string,
+    (timeoutMs: number, signal: AbortSignal) => Promise<OneShotResult | undefined>
+  >();
   #closed: Promise<void> | undefined;
 
   constructor(
@@ -75,24 +86,39 @@ export class TargetRunner {
         observer: this.#observer,
         evidence,
       };
+      this.#oneShots.set(healthProbeName(health.service), (timeoutMs, signal) =>
+        checkOneShot({ ...ctx, timeoutMs }, signal),
+      );
       return health.mode === 'watch' ? new HealthWatchProbe(ctx, this.#log) : new HealthCheckProbe(ctx);
     });
     for (const rpc of config.rpcs) {
-      this.#probes.push(
-        new UnaryProbe({
-          target: config.name,
-          rpc,
-          client,
-          metadata: () => buildMetadata(config.metadata, rpc.metadata),
-          source: rpc.proto ? new ProtoFileSource(rpc) : new ReflectionSource(rpc, client, watcher),
-          observer: this.#observer,
-          evidence,
-          log: this.#log,
-        }),
-      );
+      const probe = new UnaryProbe({
+        target: config.name,
+        rpc,
+        client,
+        metadata: () => buildMetadata(config.metadata, rpc.metadata),
+        source: rpc.proto ? new ProtoFileSource(rpc) : new ReflectionSource(rpc, client, watcher),
+        observer: this.#observer,
+        evidence,
+        log: this.#log,
+      });
+      this.#probes.push(probe);
+      this.#oneShots.set(rpc.name, async (timeoutMs, signal) => {
+        const result = await probe.probeOnce(timeoutMs, signal);
+        return result && { result };
+      });
     }
     for (const probe of this.#probes) probe.start();
     this.#log.info({ address: config.address, probes: TargetRunner.probeNames(config) }, 'target started');
+  }
+
+  /** Runs probe `name` once now, unrecorded; undefined if there is no such probe or it was cancelled. */
+  probeOnce(
+    name: string,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<OneShotResult | undefined> | undefined {
+    return this.#oneShots.get(name)?.(timeoutMs, signal);
   }
 
   /** Stops the probes, then closes the channel. Safe to call more than once. */
@@ -105,4 +131,25 @@ export class TargetRunner {
     })();
     return this.#closed;
   }
+}
+
+/** One Check whose report is captured instead of recorded. */
+async function checkOneShot(
+  ctx: HealthProbeContext,
+  signal: AbortSignal,
+): Promise<OneShotResult | undefined> {
+  let captured: OneShotResult | undefined;
+  let healthStatus: HealthStatus | undefined;
+  const capture: ProbeObserver = {
+    attempt: () => {},
+    result: (_t, _p, result) => {
+      captured = { result, ...(healthStatus ? { healthStatus } : {}) };
+    },
+    healthStatus: (_t, _s, status) => {
+      healthStatus = status;
+    },
+    watchUp: () => {},
+  };
+  await checkOnce({ ...ctx, observer: capture }, signal);
+  return captured;
 }
