@@ -44,6 +44,7 @@ function demoTarget(config: Config, address: string): TargetConfig {
     metadata: {},
     timeoutMs: config.defaults.timeoutMs,
     intervalMs: config.defaults.intervalMs,
+    startupGraceMs: config.defaults.startupGraceMs,
     keepalive: config.defaults.keepalive,
     health: [
       { service: '', mode: 'watch' },

@@ -199,3 +199,34 @@ describe('health Check mode', () => {
     expect(await app.metric('grpc_probe_success', { target: 'polled', probe: 'health' })).toBe(0);
   });
 });
+
+describe('startup grace', () => {
+  it('does not count failures of a target that has not started yet, and counts them after', async () => {
+    // Learn a free port, then leave it closed: the app beside the sidecar is still starting.
+    const target = await new GrpcTarget({ health: { '': 'SERVING' } }).start();
+    await target.stop();
+    await track(serverClose(target));
+    const app = await track(
+      await new RunningApp(
+        testConfig(
+          `  - name: app\n    address: "${target.address}"\n    interval: 1s\n    timeout: 500ms\n    startup_grace: 30s\n    health: [ { service: "", mode: check } ]\n`,
+        ),
+      ).start(),
+    );
+    const attempts = { target: 'app', probe: 'health' };
+    await app.waitForMetricAtLeast('grpc_probe_attempts_total', attempts, 2, 5000);
+    expect(await app.metric('grpc_probe_failures_total', { ...attempts, reason: 'connection_refused' })).toBe(
+      0,
+    );
+
+    await target.start();
+    await app.waitForMetric('grpc_probe_success', attempts, 1, 5000);
+    await target.stop();
+    await app.waitForMetricAtLeast(
+      'grpc_probe_failures_total',
+      { ...attempts, reason: 'connection_refused' },
+      1,
+      5000,
+    );
+  });
+});

@@ -131,6 +131,7 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     metadata,
     timeoutMs: 1000,
     intervalMs: 2000,
+    startupGraceMs: 0,
     // One call: no pings needed.
     keepalive: { timeMs: 3_600_000, timeoutMs: 20_000, permitWithoutCalls: false },
     health: [],

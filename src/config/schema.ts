@@ -258,6 +258,7 @@ function makeShapeSchema(context: SchemaContext) {
     metadata,
     timeout: positiveDuration.optional(),
     interval: positiveDuration.optional(),
+    startup_grace: duration.optional(),
     keepalive: keepalive.optional(),
     health: z.array(health).default([{ service: '', mode: 'watch' }]),
     rpcs: z.array(rpc).default([]),
@@ -295,6 +296,8 @@ function makeShapeSchema(context: SchemaContext) {
       .strictObject({
         timeout: positiveDuration.default(5000),
         interval: positiveDuration.default(15_000),
+        /** After start, failures of a target that has not succeeded yet are not counted (0s: none). */
+        startup_grace: duration.default(0),
         keepalive: z
           .strictObject({
             time: positiveDuration.default(30_000),
@@ -428,6 +431,7 @@ function resolveDefaults(config: RawConfig) {
     defaults: {
       timeoutMs: defaults.timeout,
       intervalMs: defaults.interval,
+      startupGraceMs: defaults.startup_grace,
       keepalive: {
         timeMs: defaults.keepalive.time,
         timeoutMs: defaults.keepalive.timeout,
@@ -445,6 +449,7 @@ function resolveDefaults(config: RawConfig) {
         metadata: t.metadata,
         timeoutMs,
         intervalMs,
+        startupGraceMs: t.startup_grace ?? defaults.startup_grace,
         keepalive: {
           timeMs: t.keepalive?.time ?? defaults.keepalive.time,
           timeoutMs: t.keepalive?.timeout ?? defaults.keepalive.timeout,

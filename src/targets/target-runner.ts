@@ -10,6 +10,7 @@ import { checkOnce, HealthCheckProbe, type HealthProbeContext } from '../probes/
 import { HealthWatchProbe } from '../probes/health-watch.js';
 import { ProtoFileSource, ReflectionSource } from '../probes/method-source.js';
 import { type HealthStatus, healthProbeName, type ProbeObserver, type ProbeResult } from '../probes/probe.js';
+import { withStartupGrace } from '../probes/startup-grace.js';
 import { UnaryProbe } from '../probes/unary.js';
 import { buildMetadata, createChannel } from './channel.js';
 
@@ -47,7 +48,7 @@ export class TargetRunner {
     log: Logger,
   ) {
     this.config = config;
-    this.#observer = observer;
+    this.#observer = withStartupGrace(observer, config.startupGraceMs);
     this.#connectionObserver = connectionObserver;
     this.#log = log.child({ target: config.name });
   }

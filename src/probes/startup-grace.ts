@@ -1,0 +1,25 @@
+// A target that starts together with grpc-pulse (the app beside the sidecar) refuses connections until
+// it has started. During `startup_grace`, and only until its first success, failed probes are not
+// counted as failures: attempts still are, and the status page still shows the error.
+
+import type { ProbeObserver } from './probe.js';
+
+export function withStartupGrace(
+  observer: ProbeObserver,
+  graceMs: number,
+  now = () => performance.now(),
+): ProbeObserver {
+  if (graceMs <= 0) return observer;
+  const until = now() + graceMs;
+  let started = false;
+  return {
+    attempt: (target, probe) => observer.attempt(target, probe),
+    result: (target, probe, result) => {
+      if (result.success) started = true;
+      if (!result.success && !started && now() < until) return;
+      observer.result(target, probe, result);
+    },
+    healthStatus: (target, service, status) => observer.healthStatus(target, service, status),
+    watchUp: (target, service, up) => observer.watchUp(target, service, up),
+  };
+}
