@@ -33,9 +33,9 @@ export interface CliProcess {
   exited: Promise<Finished>;
 }
 
-export function startCli(args: string[], env: NodeJS.ProcessEnv = process.env): CliProcess {
-  assertBuilt();
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], env: NodeJS.ProcessEnv = process.env, cli = CLI): CliProcess {
+  if (cli === CLI) assertBuilt();
+  const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk) => {

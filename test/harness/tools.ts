@@ -12,7 +12,18 @@ export interface Ran {
 }
 
 /** Runs a command to completion (bounded by `timeoutMs`), stdout and stderr together. */
-export function runTool(command: string, args: string[], input?: string, timeoutMs = 60_000): Ran {
-  const result = spawnSync(command, args, { input, encoding: 'utf8', timeout: timeoutMs });
+export function runTool(
+  command: string,
+  args: string[],
+  input?: string,
+  timeoutMs = 60_000,
+  cwd?: string,
+): Ran {
+  const result = spawnSync(command, args, {
+    input,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    ...(cwd ? { cwd } : {}),
+  });
   return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
 }
