@@ -141,10 +141,14 @@ export class App {
     this.#processRecorder.configLoaded(true);
     const url = await this.#server.listen(splitHostPort(this.#config.server.listen));
     if (this.#options.configFile) {
-      this.#watcher = new ConfigWatcher(this.#options.configFile, () => {
-        this.#log.info({ file: this.#options.configFile }, 'config file changed');
-        void this.reload();
-      });
+      this.#watcher = new ConfigWatcher(
+        this.#options.configFile,
+        () => {
+          this.#log.info({ file: this.#options.configFile }, 'config file changed');
+          void this.reload();
+        },
+        () => this.#log.debug('config file checked, unchanged'),
+      );
       this.#watcher.start();
     }
     this.#ready = true;

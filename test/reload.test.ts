@@ -170,3 +170,29 @@ describe('SIGHUP', () => {
     expect(child.stdout()).toContain('"signal":"SIGHUP"');
   });
 });
+
+describe('config watcher', () => {
+  it('does not reload a file that did not change', async () => {
+    const a = await grpcTarget();
+    const dir = mkdtempSync(join(tmpdir(), 'grpc-pulse-still-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, configText({ a: a.address }));
+    const app = await new RunningApp('', { configFile: file }).start();
+    cleanup.push(() => app.close());
+    await app.waitForMetric(WATCH_UP, { target: 'a', health_service: '' }, 1);
+    // Touch the directory and rewrite the same bytes: events, checks, and no reload.
+    writeFileSync(join(dir, 'unrelated.txt'), 'x');
+    writeFileSync(file, configText({ a: a.address }));
+    await waitFor(
+      () => app.logs.some((l) => l.includes('config file checked, unchanged')),
+      (seen) => seen,
+      { timeoutMs: 5000, what: 'the watcher to check the unchanged file' },
+    );
+    expect(app.logs.filter((l) => l.includes('"msg":"config reloaded"'))).toHaveLength(0);
+    const b = await grpcTarget();
+    // A real change after those: its reload must be the first and only one.
+    writeFileSync(file, configText({ a: a.address, b: b.address }));
+    await app.waitForMetric(WATCH_UP, { target: 'b', health_service: '' }, 1, 8000);
+    expect(app.logs.filter((l) => l.includes('"msg":"config reloaded"'))).toHaveLength(1);
+  });
+});

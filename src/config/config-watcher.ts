@@ -13,23 +13,23 @@ const POLL_MS = 10_000;
 export class ConfigWatcher {
   readonly #file: string;
   readonly #onChange: () => void;
+  readonly #onUnchanged: () => void;
   #digest: string | undefined;
   #watcher: FSWatcher | undefined;
   #poll: NodeJS.Timeout | undefined;
   #debounce: NodeJS.Timeout | undefined;
 
-  constructor(file: string, onChange: () => void) {
+  /** `onUnchanged` hears of checks that found the same bytes (the directory changed, the file did not). */
+  constructor(file: string, onChange: () => void, onUnchanged: () => void = () => {}) {
     this.#file = file;
     this.#onChange = onChange;
+    this.#onUnchanged = onUnchanged;
   }
 
-  /** Remembers the content now in effect, so only a later difference counts as a change. */
-  accept(text: string): void {
-    this.#digest = createHash('sha256').update(text).digest('hex');
-  }
-
+  /** Starts watching; the content found now is taken as the one in effect. */
   start(): void {
     if (this.#poll) return;
+    this.#digest = this.#read()?.digest;
     this.#watcher = watch(dirname(this.#file), { persistent: false }, () => this.#schedule());
     this.#watcher.on('error', () => {});
     this.#poll = setInterval(() => this.#check(), POLL_MS);
@@ -48,17 +48,21 @@ export class ConfigWatcher {
     this.#debounce.unref();
   }
 
-  #check(): void {
-    let text: string;
+  #read(): { digest: string } | undefined {
     try {
-      text = readFileSync(this.#file, 'utf8');
+      return { digest: createHash('sha256').update(readFileSync(this.#file)).digest('hex') };
     } catch {
-      return; // mid-swap or deleted: the reload itself reports a file that stays unreadable
+      return undefined; // mid-swap or deleted: the reload itself reports a file that stays unreadable
     }
-    const digest = createHash('sha256').update(text).digest('hex');
-    if (digest !== this.#digest) {
+  }
+
+  #check(): void {
+    const digest = this.#read()?.digest;
+    if (digest !== undefined && digest !== this.#digest) {
       this.#digest = digest;
       this.#onChange();
+    } else {
+      this.#onUnchanged();
     }
   }
 }

@@ -29,6 +29,15 @@ export class ProbeRecorder implements ProbeObserver {
   readonly #healthStatus: Gauge<'target' | 'health_service' | 'status'>;
   readonly #healthChanges: Counter<'target' | 'health_service' | 'status'>;
   readonly #watchUp: Gauge<'target' | 'health_service'>;
+  readonly #children = new Map<
+    string,
+    {
+      attempts: ReturnType<Counter<'target' | 'probe'>['labels']>;
+      success: ReturnType<Gauge<'target' | 'probe'>['labels']>;
+      duration: ReturnType<Histogram<'target' | 'probe'>['labels']>;
+      lastSuccess: ReturnType<Gauge<'target' | 'probe'>['labels']>;
+    }
+  >();
   /** The targets whose series exist, to remove exactly those series later. */
   readonly #targets = new Map<string, RecordedTarget>();
   /** Last health status per `target\0service`, to count transitions rather than repeats. */
@@ -133,6 +142,7 @@ export class ProbeRecorder implements ProbeObserver {
       for (const reason of FAILURE_REASONS) this.#failures.remove({ ...labels, reason });
       for (const code of GRPC_CODE_LABELS) this.#handled.remove({ ...labels, grpc_code: code });
       this.#ongoing.delete(`${name}\0${probe}`);
+      this.#children.delete(`${name}\0${probe}`);
     }
     for (const service of target.healthServices) {
       const labels = { target: name, health_service: service };
@@ -149,18 +159,36 @@ export class ProbeRecorder implements ProbeObserver {
 
   attempt(target: string, probe: string): void {
     if (!this.#targets.has(target)) return;
-    this.#attempts.inc({ target, probe });
+    this.#bound(target, probe).attempts.inc();
+  }
+
+  /** Children bound to one probe's labels: a probe reports every few seconds, hash its labels once. */
+  #bound(target: string, probe: string) {
+    const key = `${target}\0${probe}`;
+    let bound = this.#children.get(key);
+    if (!bound) {
+      const labels = { target, probe };
+      bound = {
+        attempts: this.#attempts.labels(labels),
+        success: this.#success.labels(labels),
+        duration: this.#duration.labels(labels),
+        lastSuccess: this.#lastSuccess.labels(labels),
+      };
+      this.#children.set(key, bound);
+    }
+    return bound;
   }
 
   result(target: string, probe: string, result: ProbeResult): void {
     if (!this.#targets.has(target)) return;
     const labels = { target, probe };
     const key = `${target}\0${probe}`;
-    this.#success.set(labels, result.success ? 1 : 0);
+    const bound = this.#bound(target, probe);
+    bound.success.set(result.success ? 1 : 0);
     if (result.code !== undefined) this.#handled.inc({ ...labels, grpc_code: grpcCodeLabel(result.code) });
-    if (result.durationSeconds !== undefined) this.#duration.observe(labels, result.durationSeconds);
+    if (result.durationSeconds !== undefined) bound.duration.observe(result.durationSeconds);
     if (result.success) {
-      this.#lastSuccess.set(labels, Date.now() / 1000);
+      bound.lastSuccess.set(Date.now() / 1000);
       if (result.ongoing) this.#ongoing.set(key, labels);
       else this.#ongoing.delete(key);
     } else {

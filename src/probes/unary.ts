@@ -90,7 +90,8 @@ export class UnaryProbe {
       {
         path: method.path,
         requestSerialize: (bytes: Buffer) => bytes,
-        responseDeserialize: (bytes: Buffer) => responseJson(method.responseType, bytes),
+        // Decoded only when an expectation reads it: most probes check the status and latency alone.
+        responseDeserialize: (bytes: Buffer) => bytes,
       },
       request,
       { deadlineMs: remainingMs, metadata, signal },
@@ -118,7 +119,7 @@ export class UnaryProbe {
       };
     }
     if (outcome.kind === 'ok' && expected.response) {
-      const mismatch = findMismatch(expected.response, outcome.response);
+      const mismatch = findMismatch(expected.response, responseJson(method.responseType, outcome.response));
       if (mismatch)
         return { success: false, code, durationSeconds, reason: 'assertion_failed', details: mismatch };
     }

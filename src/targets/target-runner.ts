@@ -1,7 +1,7 @@
 // Everything that runs for one configured target: its channel and its probes. start() and close() are
 // explicit and idempotent; close() stops every probe before it closes the channel they use.
 
-import { Client, credentials } from '@grpc/grpc-js';
+import { Client, credentials, type Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { TargetConfig } from '../config/schema.js';
 import { type ConnectionObserver, ConnectionWatcher } from '../connection/watcher.js';
@@ -75,7 +75,7 @@ export class TargetRunner {
     this.#watcher = watcher;
     watcher.start();
     const evidence = new FailureEvidenceCollector(config.address, config.tls === undefined, watcher);
-    const metadata = () => buildMetadata(config.metadata);
+    const metadata = cachedMetadata(buildMetadata(config.metadata));
     this.#probes = config.health.map((health) => {
       const ctx: HealthProbeContext = {
         target: config.name,
@@ -97,7 +97,7 @@ export class TargetRunner {
         target: config.name,
         rpc,
         client,
-        metadata: () => buildMetadata(config.metadata, rpc.metadata),
+        metadata: cachedMetadata(buildMetadata(config.metadata, rpc.metadata)),
         source: rpc.proto ? new ProtoFileSource(rpc) : new ReflectionSource(rpc, client, watcher),
         observer: this.#observer,
         evidence,
@@ -153,4 +153,9 @@ async function checkOneShot(
   };
   await checkOnce({ ...ctx, observer: capture }, signal);
   return captured;
+}
+
+/** Built once per probe (secrets revealed once); each call gets its own copy, as grpc-js may add to it. */
+function cachedMetadata(metadata: Metadata): () => Metadata {
+  return () => metadata.clone();
 }
