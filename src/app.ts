@@ -12,6 +12,7 @@ import { traceTap } from './connection/trace-tap.js';
 import { CONNECTION_OBSERVER_METHODS, type ConnectionObserver } from './connection/watcher.js';
 import { DEMO_PROTO, DEMO_SERVICE, type DemoOptions, DemoServer } from './demo/demo-server.js';
 import { ConnectionRecorder } from './metrics/connection-recorder.js';
+import { MetricTable } from './metrics/metric-table.js';
 import { renderProbeResult } from './metrics/probe-exposition.js';
 import { ProbeRecorder } from './metrics/probe-recorder.js';
 import { ProcessRecorder } from './metrics/process-recorder.js';
@@ -72,7 +73,10 @@ function splitHostPort(listen: string): { host: string; port: number } {
 }
 
 export class App {
+  /** prom-client: process_*, nodejs_*, build info and config reload gauges. */
   readonly registry = new Registry();
+  /** Every per-target series (metric-table.ts says why not prom-client). */
+  readonly #table = new MetricTable();
   #config: Config;
   readonly #log: Logger;
   readonly #options: AppOptions;
@@ -92,8 +96,8 @@ export class App {
     this.#config = config;
     this.#options = options;
     this.#log = options.logger;
-    const probeRecorder = new ProbeRecorder(this.registry, [...config.metrics.duration_buckets]);
-    const connectionRecorder = new ConnectionRecorder(this.registry);
+    const probeRecorder = new ProbeRecorder(this.#table, [...config.metrics.duration_buckets]);
+    const connectionRecorder = new ConnectionRecorder(this.#table);
     this.#processRecorder = new ProcessRecorder(this.registry, VERSION);
     this.#targets = new TargetSet({
       observer: fanOut<ProbeObserver>([probeRecorder, this.#status], PROBE_OBSERVER_METHODS),
@@ -107,7 +111,7 @@ export class App {
       log: this.#log,
     });
     this.#server = buildServer({
-      registry: this.registry,
+      metrics: () => this.metricsText(),
       logger: this.#log,
       isReady: () => this.#ready,
       targets: () => this.#status.snapshot(),
@@ -115,6 +119,12 @@ export class App {
       probe: (target, module, timeoutMs) => this.#probeNow(target, module, timeoutMs),
       version: VERSION,
     });
+  }
+
+  /** The exposition: prom-client's process and build metrics, then the per-target series. */
+  async metricsText(): Promise<string> {
+    const own = await this.registry.metrics();
+    return `${own.endsWith('\n') ? own : `${own}\n`}${this.#table.render()}`;
   }
 
   /** The HTTP server, for inject() in tests. */

@@ -120,7 +120,7 @@ describe('disconnect reasons', () => {
     await app.waitForMetric(WATCH_UP, up, 1);
     await app.close();
     // The registry outlives the app: read what it recorded on the way out.
-    const text = await app.app.registry.metrics();
+    const text = await app.app.metricsText();
     expect(sampleValue(text, 'grpc_probe_disconnects_total', { target: 'x', reason: 'shutdown' })).toBe(1);
     expect(sampleValue(text, 'grpc_probe_disconnects_total', { target: 'x', reason: 'unknown' })).toBe(0);
     // Streams we cancel on the way out are not failures of the target.

@@ -46,3 +46,30 @@ describe('backoff', () => {
     expect(high.next()).toBe(1200);
   });
 });
+
+describe('metric table exposition', () => {
+  it('renders counters, gauges and cumulative histograms that a Prometheus parser reads back', async () => {
+    const { MetricTable } = await import('../src/metrics/metric-table.js');
+    const { parseSamples } = await import('./harness/prom-text.js');
+    const table = new MetricTable();
+    const counter = table.counter('x_total', 'Help with a \\ backslash.', ['target', 'reason']);
+    counter.inc({ target: 'a "quoted"\nname', reason: 'r' }, 2);
+    const histogram = table.histogram('x_seconds', 'Latency.', ['target'], [0.1, 1]);
+    const cell = histogram.cell({ target: 'a' });
+    for (const v of [0.05, 0.5, 0.7, 5]) histogram.observe(cell, v);
+    const text = table.render();
+    const samples = parseSamples(text);
+    expect(samples.find((s) => s.name === 'x_total')?.labels.target).toBe('a "quoted"\nname');
+    const buckets = samples.filter((s) => s.name === 'x_seconds_bucket').map((s) => [s.labels.le, s.value]);
+    expect(buckets).toEqual([
+      ['0.1', 1],
+      ['1', 3],
+      ['+Inf', 4],
+    ]);
+    expect(samples.find((s) => s.name === 'x_seconds_count')?.value).toBe(4);
+    expect(text).toContain('# HELP x_total Help with a \\\\ backslash.');
+    counter.removeMatching({ target: 'a "quoted"\nname' });
+    histogram.removeMatching({ target: 'a' });
+    expect(table.render()).toBe('');
+  });
+});

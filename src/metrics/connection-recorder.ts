@@ -1,72 +1,67 @@
-// Turns connection events (channel states, connects, disconnects, peer certificates) into prom-client
-// series on an explicit registry. Series of every configured target exist from the start.
+// Turns connection events (channel states, connects, disconnects, peer certificates) into the
+// connection series. Series of every configured target exist from the start; events of a target that
+// is not configured (a late callback of a removed one) are dropped.
 
-import { Counter, Gauge, type Registry } from 'prom-client';
 import { DISCONNECT_REASONS, type DisconnectReason } from '../connection/reasons.js';
 import { CHANNEL_STATES, type ChannelState, type ConnectionObserver } from '../connection/watcher.js';
+import type { MetricTable, ScalarFamily } from './metric-table.js';
 import { METRICS } from './names.js';
 
 const CONNECT_RESULTS = ['success', 'failure'] as const;
 
 export class ConnectionRecorder implements ConnectionObserver {
-  readonly #state: Gauge<'target' | 'state'>;
-  readonly #transitions: Counter<'target' | 'from' | 'to'>;
-  readonly #connects: Counter<'target' | 'result'>;
-  readonly #disconnects: Counter<'target' | 'reason'>;
-  readonly #certExpiry: Gauge<'target'>;
-  /** Targets whose series exist; events of others (late callbacks of a removed target) are dropped. */
+  readonly #state: ScalarFamily;
+  readonly #transitions: ScalarFamily;
+  readonly #connects: ScalarFamily;
+  readonly #disconnects: ScalarFamily;
+  readonly #certExpiry: ScalarFamily;
   readonly #targets = new Set<string>();
 
-  constructor(registry: Registry) {
-    const registers = [registry];
-    this.#state = new Gauge({
-      name: METRICS.channelState,
-      help: 'Connectivity state of the target channel, one-hot over the state label.',
-      labelNames: ['target', 'state'],
-      registers,
-    });
-    this.#transitions = new Counter({
-      name: METRICS.channelTransitions,
-      help: 'Connectivity state changes of the target channel.',
-      labelNames: ['target', 'from', 'to'],
-      registers,
-    });
-    this.#connects = new Counter({
-      name: METRICS.connectAttempts,
-      help: 'Connection attempts that ended READY (success) or failed (failure).',
-      labelNames: ['target', 'result'],
-      registers,
-    });
-    this.#disconnects = new Counter({
-      name: METRICS.disconnects,
-      help: 'READY connections lost, by classified reason.',
-      labelNames: ['target', 'reason'],
-      registers,
-    });
-    this.#certExpiry = new Gauge({
-      name: METRICS.tlsCertExpiry,
-      help: 'Expiry (Unix time) of the certificate the server presented on the last TLS connection.',
-      labelNames: ['target'],
-      registers,
-    });
+  constructor(table: MetricTable) {
+    this.#state = table.gauge(
+      METRICS.channelState,
+      'Connectivity state of the target channel, one-hot over the state label.',
+      ['target', 'state'],
+    );
+    this.#transitions = table.counter(
+      METRICS.channelTransitions,
+      'Connectivity state changes of the target channel.',
+      ['target', 'from', 'to'],
+    );
+    this.#connects = table.counter(
+      METRICS.connectAttempts,
+      'Connection attempts that ended READY (success) or failed (failure).',
+      ['target', 'result'],
+    );
+    this.#disconnects = table.counter(METRICS.disconnects, 'READY connections lost, by classified reason.', [
+      'target',
+      'reason',
+    ]);
+    this.#certExpiry = table.gauge(
+      METRICS.tlsCertExpiry,
+      'Expiry (Unix time) of the certificate the server presented on the last TLS connection.',
+      ['target'],
+    );
   }
 
   addTarget(target: string): void {
     this.#targets.add(target);
     for (const state of CHANNEL_STATES) this.#state.set({ target, state }, state === 'IDLE' ? 1 : 0);
-    for (const result of CONNECT_RESULTS) this.#connects.inc({ target, result }, 0);
-    for (const reason of DISCONNECT_REASONS) this.#disconnects.inc({ target, reason }, 0);
+    for (const result of CONNECT_RESULTS) this.#connects.cell({ target, result });
+    for (const reason of DISCONNECT_REASONS) this.#disconnects.cell({ target, reason });
   }
 
   removeTarget(target: string): void {
     this.#targets.delete(target);
-    for (const state of CHANNEL_STATES) {
-      this.#state.remove({ target, state });
-      for (const to of CHANNEL_STATES) this.#transitions.remove({ target, from: state, to });
+    for (const family of [
+      this.#state,
+      this.#transitions,
+      this.#connects,
+      this.#disconnects,
+      this.#certExpiry,
+    ]) {
+      family.removeMatching({ target });
     }
-    for (const result of CONNECT_RESULTS) this.#connects.remove({ target, result });
-    for (const reason of DISCONNECT_REASONS) this.#disconnects.remove({ target, reason });
-    this.#certExpiry.remove({ target });
   }
 
   channelState(target: string, state: ChannelState, previous: ChannelState | undefined): void {
@@ -77,17 +72,14 @@ export class ConnectionRecorder implements ConnectionObserver {
   }
 
   connectAttempt(target: string, result: 'success' | 'failure'): void {
-    if (!this.#targets.has(target)) return;
-    this.#connects.inc({ target, result });
+    if (this.#targets.has(target)) this.#connects.inc({ target, result });
   }
 
   disconnect(target: string, reason: DisconnectReason): void {
-    if (!this.#targets.has(target)) return;
-    this.#disconnects.inc({ target, reason });
+    if (this.#targets.has(target)) this.#disconnects.inc({ target, reason });
   }
 
   tlsCertExpiry(target: string, unixSeconds: number): void {
-    if (!this.#targets.has(target)) return;
-    this.#certExpiry.set({ target }, unixSeconds);
+    if (this.#targets.has(target)) this.#certExpiry.set({ target }, unixSeconds);
   }
 }

@@ -4,15 +4,17 @@
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { TargetStatus } from '../status/status-store.js';
 import { renderStatusPage } from './status-page.js';
+
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** Time kept back from Prometheus' scrape timeout for rendering and transfer (blackbox: 0.5 s). */
 const SCRAPE_MARGIN_MS = 500;
 
 export interface ServerDeps {
-  registry: Registry;
+  /** The Prometheus text exposition (format 0.0.4). */
+  metrics: () => Promise<string>;
   logger: Logger;
   /** Config loaded and probe loops started; never depends on target health. */
   isReady: () => boolean;
@@ -36,8 +38,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   app.get('/metrics', async (_request, reply) => {
-    const body = await deps.registry.metrics();
-    return reply.type(deps.registry.contentType).send(body);
+    return reply.type(PROMETHEUS_CONTENT_TYPE).send(await deps.metrics());
   });
   app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('OK\n'));
   app.get('/-/ready', async (_request, reply) =>
