@@ -31,6 +31,8 @@ const PROTO = 'test/fixtures/protos/probetest/v1/echo.proto';
 const PROTO_DIR = 'test/fixtures/protos';
 const quick = process.env.BENCH_QUICK === '1';
 const results: string[] = [];
+/** Headline figures, compared with the product's targets at the end. */
+const measured: Record<string, number> = {};
 const section = (title: string, lines: string[]) => {
   results.push(`## ${title}\n\n${lines.join('\n')}\n`);
   process.stdout.write(`\n## ${title}\n${lines.join('\n')}\n`);
@@ -191,6 +193,8 @@ async function detection(): Promise<void> {
   await blackbox.child.stop();
   await server.stop();
 
+  measured.detectionP99Ms = percentile(pulseMs, 99);
+  measured.outageShare = (changesAfter - changesBefore) / outages;
   const ms = (v: number) => `${round(v, 1)} ms`;
   section('Detection latency (health status flip → visible)', [
     '| prober | flips | p50 | p99 | max |',
@@ -317,6 +321,10 @@ async function probeCost(): Promise<void> {
   await blackbox.child.stop();
   await target.child.stop();
 
+  measured.cpuMsPerProbe = pulseRun.cpuMsPerCall;
+  measured.bareCpuMsPerProbe = bareRun.cpuMsPerCall;
+  measured.throughputShare = pulseRun.perSecond / bareRun.perSecond;
+  measured.latencyDiffMs = Math.abs(percentile(pulseLatency, 50) - percentile(bareLatency, 50));
   section('Probe cost (sequential unary calls to a target in another process)', [
     '| prober | calls/s | CPU per probe |',
     '|---|---|---|',
@@ -397,6 +405,8 @@ async function footprint(): Promise<void> {
       await sleep(50);
     }
     const bb = procStats(blackbox.child.pid);
+    measured[`rssMiB${n}`] = after.rssBytes / 2 ** 20;
+    measured[`renderMs${n}`] = percentile(renders, 50);
     rows.push(
       `| ${n} | ${round(after.rssBytes / 2 ** 20, 1)} MiB | ${round(cpuPct, 2)}% | ${round(bb.rssBytes / 2 ** 20, 1)} MiB |`,
     );
@@ -466,6 +476,8 @@ async function soak(): Promise<void> {
   await flapper.stop();
   const first = samples[0];
   const last = samples.at(-1);
+  measured.soakRssGrowthMiB = ((last?.rss ?? 0) - (first?.rss ?? 0)) / 2 ** 20;
+  measured.soakHandleGrowth = (last?.handles ?? 0) - (first?.handles ?? 0);
   const changes = sampleValue(metrics, 'grpc_probe_health_changes_total', {
     target: 'flapper',
     health_service: '',
@@ -498,8 +510,113 @@ async function main(): Promise<void> {
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${round(totalmem() / 2 ** 30, 0)} GiB. Node ${process.version}, grpc-pulse ${VERSION}, @grpc/grpc-js ${JSON.parse(readFileSync('node_modules/@grpc/grpc-js/package.json', 'utf8')).version}, blackbox_exporter ${blackboxVersion()}.`,
     '',
   ];
-  if (only.length === 0) writeFileSync('bench/RESULTS.md', `${header.join('\n')}\n${results.join('\n')}`);
+  if (only.length === 0) {
+    writeFileSync(
+      'bench/RESULTS.md',
+      `${header.join('\n')}\n${targetsTable()}\n${results.join('\n')}\n${CAUSES}`,
+    );
+  }
 }
+
+/** The product's targets (the benchmark issue) against this run's figures. */
+function targetsTable(): string {
+  const m = measured;
+  const row = (
+    what: string,
+    target: string,
+    value: number | undefined,
+    text: string,
+    ok: (v: number) => boolean,
+  ) =>
+    `| ${what} | ${target} | ${value === undefined ? 'not run' : text} | ${value === undefined ? '' : ok(value) ? 'met' : 'missed (see below)'} |`;
+  return [
+    '## Against the targets',
+    '',
+    '| what | target | this run | |',
+    '|---|---|---|---|',
+    row(
+      'status change visible in /metrics, p99',
+      '≤ 10 ms',
+      m.detectionP99Ms,
+      `${round(m.detectionP99Ms ?? 0, 1)} ms`,
+      (v) => v <= 10,
+    ),
+    row('outages counted', '100%', m.outageShare, `${round((m.outageShare ?? 0) * 100, 0)}%`, (v) => v >= 1),
+    row(
+      'CPU per unary probe',
+      '≤ 0.1 ms',
+      m.cpuMsPerProbe,
+      `${round(m.cpuMsPerProbe ?? 0, 3)} ms (bare grpc-js: ${round(m.bareCpuMsPerProbe ?? 0, 3)} ms)`,
+      (v) => v <= 0.1,
+    ),
+    row(
+      'throughput vs bare grpc-js loop',
+      '≥ 90%',
+      m.throughputShare,
+      `${round((m.throughputShare ?? 0) * 100, 0)}%`,
+      (v) => v >= 0.9,
+    ),
+    row('RSS, 1 target', '≤ 60 MB', m.rssMiB1, `${round(m.rssMiB1 ?? 0, 1)} MiB`, (v) => v <= 60),
+    row(
+      'RSS, 1,000 targets',
+      '≤ 150 MB',
+      m.rssMiB1000,
+      `${round(m.rssMiB1000 ?? 0, 1)} MiB`,
+      (v) => v <= 150,
+    ),
+    row(
+      '/metrics at 1,000 targets',
+      '≤ 30 ms',
+      m.renderMs1000,
+      `${round(m.renderMs1000 ?? 0, 1)} ms`,
+      (v) => v <= 30,
+    ),
+    row(
+      'reported latency vs bare grpc-js, p50',
+      '≤ 0.5 ms apart',
+      m.latencyDiffMs,
+      `${round(m.latencyDiffMs ?? 0, 3)} ms`,
+      (v) => v <= 0.5,
+    ),
+    row(
+      'RSS growth over the soak',
+      'noise',
+      m.soakRssGrowthMiB,
+      `${round(m.soakRssGrowthMiB ?? 0, 1)} MiB, handles ${m.soakHandleGrowth}`,
+      (v) => v < 5,
+    ),
+    '',
+  ].join('\n');
+}
+
+/** What the misses come from, measured while building the benches (kept with the results). */
+const CAUSES = `## Why some targets are missed
+
+- **CPU per probe and throughput.** The ceiling itself, a bare grpc-js loop, costs 0.27 to 0.48 ms of
+  CPU per unary call on these machines, so 0.1 ms cannot be reached by anything built on grpc-js.
+  grpc-pulse adds the probe's own work (metadata copy, deadline, expectations, one histogram observation,
+  the status page record) on top; a CPU profile shows no single hot spot (every frame under 2%). After
+  binding metric cells once and decoding responses only when an expectation reads them, grpc-pulse
+  runs at 70 to 80% of the bare loop's rate. Probes run every few seconds, so this is 0.1% of a core
+  per target at a 15 s interval.
+- **RSS with one target.** Node 20 alone is 39 MiB here; loading the chosen stack (fastify, prom-client,
+  grpc-js with proto-loader and protobufjs, zod, yaml, pino) brings an idle process to 85 MiB before
+  any target runs (measured by importing dist/app.js). 60 MB needs a smaller stack: plain node:http
+  instead of fastify saves about 15 MiB, which is a stack change to agree first.
+- **RSS with 1,000 targets.** One grpc-js channel per target (required: a target's failures must not
+  hide behind another's connection) costs about 90 MiB of RSS for 1,000 channels with a Watch each,
+  measured with bare grpc-js, mostly HTTP/2 session buffers. Moving the per-target series out of
+  prom-client objects into a pre-rendered table cut 1,000 targets from 501 to about 350 MiB and
+  CPU from 25% to 9.5%.
+- **/metrics at 1,000 targets.** 1,000 targets with a Watch and an rpc are about 105,000 series and
+  10 MB of text per scrape (16 zero-initialised failure reasons and an 18-series histogram per probe).
+  The pre-rendered table cut the render from 220 ms to about 80 ms (client-measured, transfer included).
+  Reaching 30 ms needs fewer series per target, e.g. not zero-initialising every failure reason, which
+  trades against rate() working from the first failure (a contract question).
+- **Detection p99.** The figure includes one full /metrics render by the polling client (2 to 4 ms with
+  the process metrics), so it bounds the push latency from above; the Watch message itself reaches the
+  recorder within a millisecond.
+`;
 
 function blackboxVersion(): string {
   const out = spawnSync('prometheus-blackbox-exporter', ['--version'], { encoding: 'utf8' });

@@ -7,7 +7,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_DURATION_BUCKETS } from '../metrics/names.js';
 import { parseGrpcCode } from '../util/grpc-codes.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { alertOptions } from './alert-options.js';
+import { checkAcrossFields } from './cross-field-checks.js';
+import { parseDuration } from './duration.js';
 import { type MetadataValue, Secret } from './secret.js';
 
 /** What parsing needs from outside: where relative paths start, and the environment for `from_env`. */
@@ -24,8 +26,7 @@ const METHOD_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\/[A-Za-z_]
 const HEADER_NAME_RE = /^[0-9a-z_.-]+$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** The name the embedded demo target takes; a configured target may not use it while the demo runs. */
-export const DEMO_TARGET_NAME = 'demo';
+export { DEMO_TARGET_NAME } from './cross-field-checks.js';
 
 const custom = (ctx: z.RefinementCtx, message: string, path: PropertyKey[] = []) =>
   ctx.addIssue({ code: 'custom', message, path });
@@ -64,51 +65,6 @@ function checkAddress(text: string): string | undefined {
   if (problem === undefined || problem.includes('out of range')) return problem;
   return `invalid address "${text}" (expected host:port, dns:///host:port or unix:PATH)`;
 }
-
-/** A `for` duration of an alert: Prometheus syntax, kept as text (0s allowed). */
-const forDuration = z
-  .string()
-  .refine((text) => parseDuration(text) !== undefined, { error: 'expected a duration such as "5m"' });
-
-/** Options of `grpc-pulse rules`; every threshold and `for` has a default that suits most services. */
-const alertOptions = z.strictObject({
-  /** Label matchers put into every expression, e.g. `job="grpc-pulse", namespace="shop"`. */
-  selector: z.string().default('job="grpc-pulse"'),
-  /** Where the runbooks live; each alert links `<base>/<AlertName>.md`. */
-  runbook_base_url: z.string().default('https://github.com/grpc-pulse/grpc-pulse/blob/main/docs/runbooks'),
-  /** Labels added to every alert (team, routing keys). */
-  extra_labels: z.record(z.string(), z.string()).default({}),
-  /** The `release` label of the PrometheusRule, which kube-prometheus-stack selects on. */
-  release_label: z.string().default('kube-prometheus-stack'),
-  /** Which probes the error-ratio and error-budget alerts judge: the synthetic RPCs by default. */
-  rpc_probe_selector: z.string().default('probe!~"health.*"'),
-  /** grpc_code values (Go spelling) that count as errors. */
-  error_codes: z
-    .array(z.string())
-    .default(['Unknown', 'DeadlineExceeded', 'ResourceExhausted', 'Internal', 'Unavailable', 'DataLoss']),
-  error_ratio: z.number().gt(0).lt(1).default(0.05),
-  /** Fewer completed calls than this in the window: too little traffic to judge a ratio. */
-  min_calls: z.number().int().nonnegative().default(10),
-  unavailable_spike: z.number().int().positive().default(5),
-  latency_p95_seconds: z.number().positive().default(1),
-  connection_resets: z.number().int().positive().default(3),
-  slo_objective: z.number().gt(0).lt(1).default(0.999),
-  tls_warning_days: z.number().positive().default(14),
-  tls_critical_days: z.number().positive().default(3),
-  for: z
-    .strictObject({
-      pulse_down: forDuration.default('5m'),
-      probe_stalled: forDuration.default('5m'),
-      probe_failing: forDuration.default('5m'),
-      health_not_serving: forDuration.default('2m'),
-      health_watch_down: forDuration.default('5m'),
-      error_ratio: forDuration.default('10m'),
-      latency: forDuration.default('10m'),
-      connection_resets: forDuration.default('0s'),
-      config_reload: forDuration.default('5m'),
-    })
-    .prefault({}),
-});
 
 /** The shape of the file: types, defaults and per-field checks. */
 function makeShapeSchema(context: SchemaContext) {
@@ -313,7 +269,7 @@ function makeShapeSchema(context: SchemaContext) {
   return root;
 }
 
-type RawConfig = z.output<ReturnType<typeof makeShapeSchema>>;
+export type RawConfig = z.output<ReturnType<typeof makeShapeSchema>>;
 
 function makeSchema(context: SchemaContext) {
   // `when` runs the cross-field rules even after a field failed elsewhere, so one run lists every error;
@@ -321,101 +277,6 @@ function makeSchema(context: SchemaContext) {
   return makeShapeSchema(context)
     .superRefine(checkAcrossFields, { when: () => true })
     .transform(resolveDefaults);
-}
-
-/** A value read defensively: a field that failed validation may hold anything. */
-type Loose<T> = { [K in keyof T]?: unknown };
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-const list = (v: unknown): Loose<Record<string, unknown>>[] =>
-  Array.isArray(v) ? v.filter((x) => x !== null && typeof x === 'object') : [];
-
-/** Rules that involve more than one field; each reports at the most specific path. */
-function checkAcrossFields(config: Loose<RawConfig>, ctx: z.RefinementCtx): void {
-  // A field that already failed holds its raw input (10 is not 10ms): rules skip what it would feed.
-  const failed = (...path: PropertyKey[]) =>
-    ctx.issues.some((issue) => path.every((key, i) => issue.path?.[i] === key));
-  const defaults = (config.defaults ?? {}) as Loose<RawConfig['defaults']>;
-  const demoEnabled = (config.demo as Loose<RawConfig['demo']> | undefined)?.enabled === true;
-  const targets = list(config.targets);
-  const misspelledTopKey = ctx.issues.some(
-    (issue) => issue.code === 'unrecognized_keys' && (issue.path ?? []).length === 0,
-  );
-  if (Array.isArray(config.targets) && config.targets.length === 0 && !demoEnabled && !misspelledTopKey) {
-    custom(ctx, 'no targets configured (add one under targets, or set demo.enabled: true)', ['targets']);
-  }
-  const defaultTimeout = failed('defaults', 'timeout') ? undefined : num(defaults.timeout);
-  const defaultInterval = failed('defaults', 'interval') ? undefined : num(defaults.interval);
-  if (defaultTimeout !== undefined && defaultInterval !== undefined && defaultTimeout >= defaultInterval) {
-    custom(
-      ctx,
-      `timeout ${formatDuration(defaultTimeout)} must be shorter than interval ${formatDuration(defaultInterval)}`,
-      ['defaults', 'timeout'],
-    );
-  }
-  const seen = new Map<unknown, number>();
-  targets.forEach((target, i) => {
-    const at = (...rest: PropertyKey[]) => ['targets', i, ...rest];
-    const first = seen.get(target.name);
-    if (typeof target.name !== 'string') {
-      // reported by the field itself
-    } else if (first !== undefined) {
-      custom(ctx, `duplicate target name "${target.name}" (first used by targets[${first}])`, at('name'));
-    } else seen.set(target.name, i);
-    if (demoEnabled && target.name === DEMO_TARGET_NAME) {
-      custom(ctx, `target name "${DEMO_TARGET_NAME}" is reserved while demo.enabled is true`, at('name'));
-    }
-    const health = list(target.health);
-    const rpcs = list(target.rpcs);
-    if (
-      Array.isArray(target.health) &&
-      target.health.length === 0 &&
-      Array.isArray(target.rpcs) &&
-      target.rpcs.length === 0
-    ) {
-      custom(ctx, 'nothing to probe: health and rpcs are both empty', at());
-    }
-    // A target that overrides neither inherits a pair checked once, at defaults.
-    const interval = failed(...at('interval')) ? undefined : num(target.interval ?? defaultInterval);
-    const timeout = failed(...at('timeout')) ? undefined : num(target.timeout ?? defaultTimeout);
-    const overridden =
-      target.timeout !== undefined ? 'timeout' : target.interval !== undefined ? 'interval' : '';
-    if (overridden && interval !== undefined && timeout !== undefined && timeout >= interval) {
-      custom(
-        ctx,
-        `timeout ${formatDuration(timeout)} must be shorter than interval ${formatDuration(interval)}`,
-        at(overridden),
-      );
-    }
-    const services = new Set<unknown>();
-    health.forEach((h, j) => {
-      if (services.has(h.service))
-        custom(ctx, `duplicate health service "${h.service}"`, at('health', j, 'service'));
-      services.add(h.service);
-    });
-    const rpcNames = new Set<unknown>();
-    rpcs.forEach((r, j) => {
-      if (typeof r.name !== 'string') return;
-      if (rpcNames.has(r.name)) custom(ctx, `duplicate rpc name "${r.name}"`, at('rpcs', j, 'name'));
-      rpcNames.add(r.name);
-      if (r.name === 'health' || r.name.startsWith('health:')) {
-        custom(
-          ctx,
-          'rpc names "health" and "health:*" are reserved for health probes',
-          at('rpcs', j, 'name'),
-        );
-      }
-      const rpcTimeout = failed(...at('rpcs', j, 'timeout')) ? undefined : num(r.timeout ?? timeout);
-      const rpcInterval = failed(...at('rpcs', j, 'interval')) ? undefined : num(r.interval ?? interval);
-      const overrides = r.timeout !== undefined || r.interval !== undefined;
-      if (overrides && rpcTimeout !== undefined && rpcInterval !== undefined && rpcTimeout >= rpcInterval) {
-        custom(
-          ctx,
-          `timeout ${formatDuration(rpcTimeout)} must be shorter than interval ${formatDuration(rpcInterval)}`,
-          at('rpcs', j, r.timeout !== undefined ? 'timeout' : 'interval'),
-        );
-      }
-    });
-  });
 }
 
 /** Fills every target and rpc from `defaults`, so consumers never look anything up twice. */
