@@ -1,13 +1,11 @@
 // `grpc-pulse check` as a child process against real servers, for every exit code of grpc_health_probe.
 
 import { createServer, type Socket } from 'node:net';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from './harness/cli-process.js';
 import { GrpcTarget } from './harness/grpc-target.js';
 import { RawH2Server } from './harness/raw-h2-server.js';
-import { makeTlsMaterial } from './harness/tls-material.js';
+import { makeTlsMaterial, serverCredentials } from './harness/tls-material.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -103,20 +101,13 @@ describe('grpc-pulse check options', () => {
 
   it('checks over TLS and mTLS, and reports a TLS failure as a connection failure', async () => {
     const tls = makeTlsMaterial();
-    const server = new Server();
-    new HealthImplementation({ '': 'SERVING' }).addToServer(server);
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(
-        '127.0.0.1:0',
-        ServerCredentials.createSsl(
-          tls.caPem,
-          [{ cert_chain: tls.server.certPem, private_key: tls.server.keyPem }],
-          true,
-        ),
-        (e, p) => (e ? reject(e) : resolve(p)),
-      ),
-    );
-    cleanup.push(() => server.forceShutdown());
+    const server = await new GrpcTarget({
+      health: { '': 'SERVING' },
+      credentials: serverCredentials(tls.server, tls.caPem),
+    }).start();
+    cleanup.push(() => server.stop());
+    const port = server.port;
+
     const base = [
       'check',
       '--addr',

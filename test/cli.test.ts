@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, startCli } from './harness/cli-process.js';
+import { runCli, startCli, waitForUrl } from './harness/cli-process.js';
 import { sampleValue } from './harness/prom-text.js';
 import { waitFor } from './harness/wait-for.js';
 
@@ -53,11 +53,7 @@ describe('grpc-pulse run', () => {
     writeFileSync(config, 'server: { listen: "127.0.0.1:0" }\ndemo: { enabled: true }\n');
     const child = startCli(['run', '--config', config]);
     try {
-      const url = await waitFor(
-        () => /"url":"(http:\/\/[^"]+)","targets"/.exec(child.stdout())?.[1],
-        (found) => found !== undefined,
-        { timeoutMs: 10_000, what: 'the "grpc-pulse ready" log line' },
-      );
+      const url = await waitForUrl(child);
       const labels = { target: 'demo', health_service: 'demo.Echo', status: 'SERVING' };
       await waitFor(
         async () =>

@@ -13,7 +13,7 @@ import { sampleValue } from './harness/prom-text.js';
 import { grpcAnswers, H2, RawH2Server } from './harness/raw-h2-server.js';
 import { RunningApp, testConfig } from './harness/running-app.js';
 import { TcpProxy } from './harness/tcp-proxy.js';
-import { makeTlsMaterial } from './harness/tls-material.js';
+import { makeTlsMaterial, serverCredentials } from './harness/tls-material.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -241,20 +241,13 @@ describe('channel state and connection facts', () => {
 
   it('exports the expiry of the certificate the server presented', async () => {
     const tls = makeTlsMaterial();
-    const server = new Server();
-    new HealthImplementation({ '': 'SERVING' }).addToServer(server);
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(
-        '127.0.0.1:0',
-        ServerCredentials.createSsl(null, [
-          { cert_chain: tls.server.certPem, private_key: tls.server.keyPem },
-        ]),
-        (e, p) => (e ? reject(e) : resolve(p)),
-      ),
-    );
-    cleanup.push(() => server.forceShutdown());
+    const server = await new GrpcTarget({
+      health: { '': 'SERVING' },
+      credentials: serverCredentials(tls.server),
+    }).start();
+    cleanup.push(() => server.stop());
     const app = await watchApp(
-      `127.0.0.1:${port}`,
+      server.address,
       `    tls: { ca_file: "${tls.caFile}", server_name: localhost }\n`,
     );
     await app.waitForMetric(WATCH_UP, up, 1);

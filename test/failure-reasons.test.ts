@@ -3,8 +3,7 @@
 // carries the expected reason (and so none is `unknown`).
 
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
+import { status as Status } from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FailureReason } from '../src/connection/reasons.js';
 import { NxdomainDnsServer } from './harness/dns-server.js';
@@ -19,7 +18,12 @@ import {
 } from './harness/raw-h2-server.js';
 import { RunningApp, testConfig } from './harness/running-app.js';
 import { TcpProxy } from './harness/tcp-proxy.js';
-import { makeTlsMaterial, type TlsMaterial } from './harness/tls-material.js';
+import {
+  type CertFiles,
+  makeTlsMaterial,
+  serverCredentials,
+  type TlsMaterial,
+} from './harness/tls-material.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -65,19 +69,13 @@ async function raw(handler: RawHandler): Promise<RawH2Server> {
   return server;
 }
 
-async function tlsServer(cert: { certPem: Buffer; keyPem: Buffer }, clientCa?: Buffer): Promise<string> {
-  const server = new Server();
-  new HealthImplementation({ '': 'SERVING' }).addToServer(server);
-  const credentials = ServerCredentials.createSsl(
-    clientCa ?? null,
-    [{ cert_chain: cert.certPem, private_key: cert.keyPem }],
-    clientCa !== undefined,
-  );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  cleanup.push(() => server.forceShutdown());
-  return `127.0.0.1:${port}`;
+async function tlsServer(cert: CertFiles, clientCa?: Buffer): Promise<string> {
+  const target = await new GrpcTarget({
+    health: { '': 'SERVING' },
+    credentials: serverCredentials(cert, clientCa),
+  }).start();
+  cleanup.push(() => target.stop());
+  return target.address;
 }
 
 const tlsYaml = (extra = 'server_name: localhost') => `    tls: { ca_file: "${tls.caFile}", ${extra} }\n`;

@@ -7,9 +7,8 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { startCli } from './harness/cli-process.js';
+import { startCli, waitForUrl } from './harness/cli-process.js';
 import { runTool } from './harness/tools.js';
-import { waitFor } from './harness/wait-for.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -63,11 +62,7 @@ it('installs and starts from exactly what the Dockerfile copies', { timeout: 180
     child.process.kill('SIGKILL');
     await child.exited;
   });
-  const url = await waitFor(
-    () => /"url":"(http:\/\/[^"]+)"/.exec(child.stdout())?.[1],
-    (found) => found !== undefined,
-    { timeoutMs: 15_000, what: `the ready line; stderr: ${child.stderr()}` },
-  );
+  const url = await waitForUrl(child, 15_000);
   expect((await fetch(`${url}/-/ready`)).status).toBe(200);
   const metrics = await (await fetch(`${url}/metrics`)).text();
   expect(metrics).toContain('grpc_probe_health_status{target="demo"');

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCli } from './harness/cli-process.js';
+import { startCli, waitForUrl } from './harness/cli-process.js';
 import { GrpcTarget } from './harness/grpc-target.js';
 import { sampleValue } from './harness/prom-text.js';
 import { RunningApp } from './harness/running-app.js';
@@ -151,11 +151,7 @@ describe('SIGHUP', () => {
       child.process.kill('SIGKILL');
       await child.exited;
     });
-    const url = await waitFor(
-      () => /"url":"(http:\/\/[^"]+)"/.exec(child.stdout())?.[1],
-      (found) => found !== undefined,
-      { timeoutMs: 10_000, what: 'the ready log line' },
-    );
+    const url = await waitForUrl(child);
     writeFileSync(file, configText({ a: a.address, b: b.address }));
     child.process.kill('SIGHUP');
     await waitFor(

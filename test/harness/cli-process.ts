@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { waitFor } from './wait-for.js';
 
 export const CLI = 'dist/cli.js';
 
@@ -31,6 +32,15 @@ export interface CliProcess {
   stdout: () => string;
   stderr: () => string;
   exited: Promise<Finished>;
+}
+
+/** Waits for the daemon's "grpc-pulse ready" log line and returns the URL it listens on. */
+export function waitForUrl(child: CliProcess, timeoutMs = 10_000): Promise<string> {
+  return waitFor(
+    () => /"url":"(http:\/\/[^"]+)"/.exec(child.stdout())?.[1],
+    (found): found is string => found !== undefined,
+    { timeoutMs, what: `the "grpc-pulse ready" log line; stderr: ${child.stderr()}` },
+  ) as Promise<string>;
 }
 
 export function startCli(args: string[], env: NodeJS.ProcessEnv = process.env, cli = CLI): CliProcess {

@@ -10,6 +10,8 @@ export interface TargetOptions {
   /** Serve Check but answer Watch with UNIMPLEMENTED (older servers, some proxies). */
   checkOnly?: boolean;
   port?: number;
+  /** TLS (see serverCredentials in tls-material.ts); plaintext when absent. */
+  credentials?: ServerCredentials;
 }
 
 export class GrpcTarget {
@@ -41,8 +43,10 @@ export class GrpcTarget {
       else this.health.addToServer(server);
     }
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${this.port}`, ServerCredentials.createInsecure(), (err, port) =>
-        err ? reject(err) : resolve(port),
+      server.bindAsync(
+        `127.0.0.1:${this.port}`,
+        this.#options.credentials ?? ServerCredentials.createInsecure(),
+        (err, port) => (err ? reject(err) : resolve(port)),
       ),
     );
     this.#server = server;

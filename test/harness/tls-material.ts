@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ServerCredentials } from '@grpc/grpc-js';
 
 export interface CertFiles {
   cert: string;
@@ -130,4 +131,13 @@ export function makeTlsMaterial(): TlsMaterial {
     foreign: files(dir, 'foreign'),
     client: files(dir, 'client'),
   };
+}
+
+/** Server credentials presenting `cert`; with `clientCa`, clients must present a certificate it signed. */
+export function serverCredentials(cert: CertFiles, clientCa?: Buffer): ServerCredentials {
+  return ServerCredentials.createSsl(
+    clientCa ?? null,
+    [{ cert_chain: cert.certPem, private_key: cert.keyPem }],
+    clientCa !== undefined,
+  );
 }
