@@ -68,8 +68,8 @@ describe('metric table exposition', () => {
     ]);
     expect(samples.find((s) => s.name === 'x_seconds_count')?.value).toBe(4);
     expect(text).toContain('# HELP x_total Help with a \\\\ backslash.');
-    counter.removeMatching({ target: 'a "quoted"\nname' });
-    histogram.removeMatching({ target: 'a' });
+    counter.removeTarget('a "quoted"\nname');
+    histogram.removeTarget('a');
     expect(table.render()).toBe('');
   });
 });

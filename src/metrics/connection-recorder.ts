@@ -60,7 +60,7 @@ export class ConnectionRecorder implements ConnectionObserver {
       this.#disconnects,
       this.#certExpiry,
     ]) {
-      family.removeMatching({ target });
+      family.removeTarget(target);
     }
   }
 

@@ -130,13 +130,11 @@ export class ProbeRecorder implements ProbeObserver {
   /** Removes every series of a target that left the config. */
   removeTarget(name: string): void {
     this.#targets.delete(name);
-    const match = { target: name };
     for (const family of [this.#success, this.#attempts, this.#failures, this.#handled, this.#lastSuccess]) {
-      family.removeMatching(match);
+      family.removeTarget(name);
     }
-    for (const family of [this.#healthStatus, this.#healthChanges, this.#watchUp])
-      family.removeMatching(match);
-    this.#duration.removeMatching(match);
+    for (const family of [this.#healthStatus, this.#healthChanges, this.#watchUp]) family.removeTarget(name);
+    this.#duration.removeTarget(name);
     for (const [key, cells] of this.#probes) {
       if (key.startsWith(`${name}\0`)) {
         this.#ongoing.delete(cells);
