@@ -301,7 +301,11 @@ async function probeCost(): Promise<void> {
     bareRounds.push(await measureLoop(n, bare.call));
   }
   const best = (runs: typeof pulseRounds) =>
-    runs.reduce((a, b) => (b.perSecond > a.perSecond ? { ...b, cpuMsPerCall: Math.min(a.cpuMsPerCall, b.cpuMsPerCall) } : { ...a, cpuMsPerCall: Math.min(a.cpuMsPerCall, b.cpuMsPerCall) }));
+    runs.reduce((a, b) =>
+      b.perSecond > a.perSecond
+        ? { ...b, cpuMsPerCall: Math.min(a.cpuMsPerCall, b.cpuMsPerCall) }
+        : { ...a, cpuMsPerCall: Math.min(a.cpuMsPerCall, b.cpuMsPerCall) },
+    );
   const pulseRun = best(pulseRounds);
   const bareRun = best(bareRounds);
 
@@ -618,14 +622,15 @@ const CAUSES = `## Why some targets are missed
   hide behind another's connection) costs about 90 MiB of RSS for 1,000 channels with a Watch each,
   measured with bare grpc-js, mostly HTTP/2 session buffers (a heap snapshot shows 24 MB of nghttp2
   memory alone). Moving the per-target series out of prom-client objects into a pre-rendered table
-  (src/metrics/metric-table.ts) cut 1,000 targets from 501 to about 300 MiB and CPU from 25% to 7-10%.
+  (src/metrics/metric-table.ts) cut 1,000 targets from 501 to 300-400 MiB (RSS varies with GC timing
+  from run to run) and CPU from 25% to 7-10%.
 - **/metrics at 1,000 targets.** 1,000 targets with a Watch and an rpc are about 105,000 series and
   10 MB of text per scrape (16 zero-initialised failure reasons and an 18-series histogram per probe).
   The pre-rendered table cut the render from 220 ms to about 60 ms client-measured (21 ms of it is the
   render in-process; the rest is moving 7.8 MB through HTTP).
   Reaching 30 ms needs fewer series per target, e.g. not zero-initialising every failure reason, which
   trades against rate() working from the first failure (a contract question).
-- **Detection p99.** Between 9 and 11 ms across runs, so at the target's edge. The figure includes one
+- **Detection p99.** Between 9 and 12 ms across runs, so at the target's edge. The figure includes one
   full /metrics render by the polling client (2 to 4 ms with the process metrics), so it bounds the
   push latency from above; the Watch message itself reaches the recorder within a millisecond.
 `;

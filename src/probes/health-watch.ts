@@ -16,8 +16,11 @@ type WatchEnd =
   | { kind: 'cancelled' }
   | { kind: 'unimplemented' }
   /** The server drained the connection (GOAWAY NO_ERROR) after the stream was open: not a failure. */
-  | { kind: 'drained' }
+  | { kind: 'drained'; livedMs: number }
   | { kind: 'failed'; code: number; details: string };
+
+/** A drained stream younger than this re-opens after a backoff delay, which bounds a drain loop. */
+const MIN_DRAINED_LIFETIME_MS = 1000;
 
 /** Disconnects that mean "the server is going away on purpose", not a fault. */
 const GRACEFUL = new Set(['goaway_no_error', 'idle']);
@@ -71,8 +74,10 @@ export class HealthWatchProbe {
         return;
       }
       if (end.kind === 'drained') {
-        // Rollouts and max_connection_age drain connections; re-open at once on the new connection.
-        this.#log.debug({ service }, 'health Watch drained, re-opening');
+        // Rollouts and max_connection_age drain connections; re-open at once on the new connection,
+        // unless streams are drained as fast as they open (a server that drains every connection).
+        this.#log.debug({ service, livedMs: Math.round(end.livedMs) }, 'health Watch drained, re-opening');
+        if (end.livedMs < MIN_DRAINED_LIFETIME_MS && !(await sleep(backoff.next(), signal))) return;
         continue;
       }
       if (this.#up) {
@@ -149,7 +154,7 @@ export class HealthWatchProbe {
         const last = this.#ctx.evidence.connection.lastDisconnect;
         const drained = open && last !== undefined && last.at >= started && GRACEFUL.has(last.reason);
         if (signal.aborted) resolve({ kind: 'cancelled' });
-        else if (drained) resolve({ kind: 'drained' });
+        else if (drained) resolve({ kind: 'drained', livedMs: performance.now() - started });
         else if (timedOut) {
           resolve({
             kind: 'failed',
