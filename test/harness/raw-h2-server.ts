@@ -10,7 +10,7 @@ import {
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from './listen.js';
 
 export type RawHandler = (
   stream: ServerHttp2Stream,
@@ -45,8 +45,7 @@ export class RawH2Server {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.#server.address() as AddressInfo).port;
+    this.port = await listenLoopback(this.#server);
     return this;
   }
 
@@ -99,8 +98,7 @@ export class Http1Target {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.#server.address() as AddressInfo).port;
+    this.port = await listenLoopback(this.#server);
     return this;
   }
 

@@ -8,13 +8,13 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { listenLoopback } from './listen.js';
 import { waitFor } from './wait-for.js';
 
 /** A port the OS just handed out; the tools below cannot bind port 0 and report it back. */
 export async function freePort(): Promise<number> {
   const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
+  const port = await listenLoopback(server);
   await new Promise<void>((r) => server.close(() => r()));
   return port;
 }
@@ -90,8 +90,7 @@ export class WebhookReceiver {
   });
 
   async start(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
-    this.port = (this.#server.address() as { port: number }).port;
+    this.port = await listenLoopback(this.#server);
     return this;
   }
 

@@ -2,6 +2,7 @@
 // close (FIN), freeze both directions, or misbehave on accept. Counts accepted connections.
 
 import { createServer, type Server, Socket } from 'node:net';
+import { listenLoopback } from './listen.js';
 
 /** What the proxy does with a connection it accepts. */
 export type AcceptMode = 'forward' | 'reset' | 'close' | 'silent';
@@ -23,10 +24,7 @@ export class TcpProxy {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    const address = this.#server.address();
-    if (address === null || typeof address === 'string') throw new Error('proxy has no port');
-    this.port = address.port;
+    this.port = await listenLoopback(this.#server);
     return this;
   }
 
