@@ -275,3 +275,25 @@ describe('channel state and connection facts', () => {
     expect(api.targets[0]?.recentFailures[0]?.details).toContain('ECONNRESET');
   });
 });
+
+describe('connect attempts across an outage', () => {
+  it('counts the reconnect after an outage as a successful connect', async () => {
+    const target = await grpcTarget();
+    const app = await watchApp(target.address);
+    await app.waitForMetric('grpc_probe_connect_attempts_total', { target: 'x', result: 'success' }, 1);
+    await target.stop();
+    await app.waitForMetricAtLeast(
+      'grpc_probe_connect_attempts_total',
+      { target: 'x', result: 'failure' },
+      1,
+    );
+    await target.start();
+    await app.waitForMetric(
+      'grpc_probe_connect_attempts_total',
+      { target: 'x', result: 'success' },
+      2,
+      10_000,
+    );
+    await app.waitForMetric(WATCH_UP, up, 1);
+  });
+});

@@ -99,7 +99,11 @@ export class ConnectionWatcher {
   #onState(next: ChannelState): void {
     const previous = this.#state;
     this.#state = next;
-    if (previous === 'CONNECTING' && next === 'READY') this.#observer.connectAttempt(this.#target, 'success');
+    // pick_first keeps the channel in TRANSIENT_FAILURE while it retries (sticky failure, gRFC A62),
+    // so a reconnect after an outage goes TRANSIENT_FAILURE → READY without a CONNECTING in between.
+    if ((previous === 'CONNECTING' || previous === 'TRANSIENT_FAILURE') && next === 'READY') {
+      this.#observer.connectAttempt(this.#target, 'success');
+    }
     if (previous === 'CONNECTING' && (next === 'TRANSIENT_FAILURE' || next === 'IDLE')) {
       this.#observer.connectAttempt(this.#target, 'failure');
     }
