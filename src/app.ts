@@ -209,9 +209,9 @@ export class App {
 
   /** One probe now, for GET /probe; its deadline is the smaller of its own timeout and the scrape's. */
   async #probeNow(targetName: string, module: string | undefined, scrapeBudgetMs: number) {
-    const config = this.#desiredTargets(this.#config).find((t) => t.name === targetName);
     const runner = this.#targets.get(targetName);
-    if (!config || !runner) return { status: 404, error: `unknown target "${targetName}"` };
+    if (!runner) return { status: 404, error: `unknown target "${targetName}"` };
+    const config = runner.config;
     const names = TargetRunner.probeNames(config);
     const name = module ?? names[0] ?? '';
     const timeoutMs = Math.min(

@@ -45,6 +45,12 @@ export type AlertName = (typeof ALERT_NAMES)[number];
 /** The windows of the error-budget alerts (Google SRE workbook, "multiwindow, multi-burn-rate"). */
 const BURN_WINDOWS = ['5m', '30m', '1h', '6h'] as const;
 
+/** The workbook's two pages: a fast burn (2% of a 30-day budget in 1 h) and a slow one (5% in 6 h). */
+const BURN_RATES = [
+  { severity: 'critical', short: '5m', long: '1h', factor: 14.4, for: '2m', budgetGoneDays: 2 },
+  { severity: 'warning', short: '30m', long: '6h', factor: 6, for: '15m', budgetGoneDays: 5 },
+] as const;
+
 /** Disconnects that are faults; drains, idle timeouts and our own shutdowns are not. */
 const FAULT_DISCONNECTS = 'connection_reset|keepalive_timeout|connection_closed|goaway_error';
 
@@ -170,21 +176,15 @@ export function buildRuleGroups(options: AlertOptions): RuleGroup[] {
       'Keepalive mismatch with {{ $labels.target }}',
       'Target {{ $labels.target }} closed connections with GOAWAY ENHANCE_YOUR_CALM "too_many_pings": the client keepalive time is shorter than the server permits.',
     ),
-    alert(
-      'GrpcProbeErrorBudgetBurn',
-      'critical',
-      `${record('5m')} > (14.4 * ${round(budget)})\nand\n${record('1h')} > (14.4 * ${round(budget)})`,
-      '2m',
-      'gRPC probe {{ $labels.probe }} of {{ $labels.target }} burns its error budget fast',
-      `Probe {{ $labels.probe }} of target {{ $labels.target }} burns the ${options.slo_objective * 100}% objective's error budget 14.4 times too fast (5m and 1h windows): the monthly budget is gone in about 2 days.`,
-    ),
-    alert(
-      'GrpcProbeErrorBudgetBurn',
-      'warning',
-      `${record('30m')} > (6 * ${round(budget)})\nand\n${record('6h')} > (6 * ${round(budget)})`,
-      '15m',
-      'gRPC probe {{ $labels.probe }} of {{ $labels.target }} burns its error budget',
-      `Probe {{ $labels.probe }} of target {{ $labels.target }} burns the ${options.slo_objective * 100}% objective's error budget 6 times too fast (30m and 6h windows): the monthly budget is gone in about 5 days.`,
+    ...BURN_RATES.map((b) =>
+      alert(
+        'GrpcProbeErrorBudgetBurn',
+        b.severity,
+        `${record(b.short)} > (${b.factor} * ${round(budget)})\nand\n${record(b.long)} > (${b.factor} * ${round(budget)})`,
+        b.for,
+        `gRPC probe {{ $labels.probe }} of {{ $labels.target }} burns its error budget${b.severity === 'critical' ? ' fast' : ''}`,
+        `Probe {{ $labels.probe }} of target {{ $labels.target }} burns the ${options.slo_objective * 100}% objective's error budget ${b.factor} times too fast (${b.short} and ${b.long} windows): the monthly budget is gone in about ${b.budgetGoneDays} days.`,
+      ),
     ),
     alert(
       'GrpcTlsCertExpiringSoon',

@@ -8,7 +8,8 @@ import type { RawConfig } from './schema.js';
 /** The name the embedded demo target takes; a configured target may not use it while the demo runs. */
 export const DEMO_TARGET_NAME = 'demo';
 
-const custom = (ctx: z.RefinementCtx, message: string, path: PropertyKey[] = []) =>
+/** Reports one config problem at `path` (relative to the value being checked). */
+export const custom = (ctx: z.RefinementCtx, message: string, path: PropertyKey[] = []) =>
   ctx.addIssue({ code: 'custom', message, path });
 
 /** A value read defensively: a field that failed validation may hold anything. */

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DEFAULT_DURATION_BUCKETS } from '../metrics/names.js';
 import { parseGrpcCode } from '../util/grpc-codes.js';
 import { alertOptions } from './alert-options.js';
-import { checkAcrossFields } from './cross-field-checks.js';
+import { checkAcrossFields, custom } from './cross-field-checks.js';
 import { parseDuration } from './duration.js';
 import { type MetadataValue, Secret } from './secret.js';
 
@@ -27,9 +27,6 @@ const HEADER_NAME_RE = /^[0-9a-z_.-]+$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export { DEMO_TARGET_NAME } from './cross-field-checks.js';
-
-const custom = (ctx: z.RefinementCtx, message: string, path: PropertyKey[] = []) =>
-  ctx.addIssue({ code: 'custom', message, path });
 
 const duration = z.string({ error: 'expected a duration string such as "10s"' }).transform((text, ctx) => {
   const ms = parseDuration(text);

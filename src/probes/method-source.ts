@@ -2,7 +2,7 @@
 // checked when the config loads, so nothing can fail here) or server reflection (fetched at first
 // contact, cached, and fetched again after the server answered UNIMPLEMENTED).
 
-import type { Client, Metadata } from '@grpc/grpc-js';
+import { type Client, type Metadata, status as Status } from '@grpc/grpc-js';
 import type { RpcConfig } from '../config/schema.js';
 import type { FailureReason } from '../connection/reasons.js';
 import { checkMessage, encodeRequest, type MethodDescriptor, resolveMethod } from '../rpc/method.js';
@@ -92,7 +92,7 @@ export class ReflectionSource implements MethodSource {
     if ('cancelled' in fetched) return fetched;
     if ('failure' in fetched) {
       // NOT_FOUND from reflection: the server does not know the service at all.
-      if (fetched.failure.code === 5) {
+      if (fetched.failure.code === Status.NOT_FOUND) {
         return {
           mismatch: { reason: 'unimplemented', details: `server reflection does not know ${service}` },
         };

@@ -59,11 +59,7 @@ export class RunningApp {
     value: number,
     timeoutMs = 5000,
   ): Promise<unknown> {
-    return waitFor(
-      () => this.metric(name, labels),
-      (v) => v === value,
-      { timeoutMs, what: `${name}${JSON.stringify(labels)} == ${value}` },
-    );
+    return this.#waitUntil(name, labels, (v) => v === value, `== ${value}`, timeoutMs);
   }
 
   /** Waits until the metric reaches at least `min` (counters that a fault may bump more than once). */
@@ -73,11 +69,20 @@ export class RunningApp {
     min: number,
     timeoutMs = 5000,
   ): Promise<unknown> {
-    return waitFor(
-      () => this.metric(name, labels),
-      (v) => v !== undefined && v >= min,
-      { timeoutMs, what: `${name}${JSON.stringify(labels)} >= ${min}` },
-    );
+    return this.#waitUntil(name, labels, (v) => v !== undefined && v >= min, `>= ${min}`, timeoutMs);
+  }
+
+  #waitUntil(
+    name: string,
+    labels: Record<string, string>,
+    accept: (value: number | undefined) => boolean,
+    condition: string,
+    timeoutMs: number,
+  ): Promise<unknown> {
+    return waitFor(() => this.metric(name, labels), accept, {
+      timeoutMs,
+      what: `${name}${JSON.stringify(labels)} ${condition}`,
+    });
   }
 
   /** Every sample of a metric for one target, by the value of one label (e.g. failures by reason). */
