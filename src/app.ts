@@ -118,6 +118,13 @@ export class App {
       reload: () => this.reload(),
       probe: (target, module, timeoutMs) => this.#probeNow(target, module, timeoutMs),
       version: VERSION,
+      subscribe: (listener) => this.#status.subscribe(listener),
+      statusPage: () => ({
+        runbookBaseUrl: this.#config.alerts.runbook_base_url,
+        tlsWarningDays: this.#config.alerts.tls_warning_days,
+        tlsCriticalDays: this.#config.alerts.tls_critical_days,
+        version: VERSION,
+      }),
     });
   }
 
