@@ -169,7 +169,11 @@ export class App {
       this.#watcher.start();
     }
     this.#ready = true;
-    this.#log.info({ url, targets: this.#config.targets.length, version: VERSION }, 'grpc-pulse ready');
+    const targets = this.#desiredTargets(this.#config).length;
+    this.#log.info(
+      { url, targets, demo: this.#demoAddress !== undefined, version: VERSION },
+      'grpc-pulse ready',
+    );
     return url;
   }
 

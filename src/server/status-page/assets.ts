@@ -59,7 +59,7 @@ pre{background:var(--code);padding:.5em .7em;border-radius:4px;white-space:pre-w
 .runbook{margin-left:.4em;white-space:nowrap}
 .raw{margin:.2em 0 0 6.2em;color:var(--muted)}
 .raw summary{cursor:pointer}
-.disconnect .raw{display:inline;margin:0}
+.disconnect .raw,.disconnect .raw summary{display:inline;margin:0}
 .strip{display:inline-flex;gap:2px;margin-left:auto;align-self:center}
 .seg{display:inline-block;width:12px;height:14px;border-radius:2px}
 .seg.ok{background:var(--ok)}
