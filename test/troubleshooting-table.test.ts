@@ -3,7 +3,8 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DISCONNECT_REASONS, FAILURE_REASONS } from '../src/connection/reasons.js';
+import { DISCONNECT_REASONS } from '../src/outcome/disconnect-reasons.js';
+import { FAILURE_REASONS } from '../src/outcome/failure-reasons.js';
 import { explainDisconnect, explainFailure } from '../src/outcome/troubleshooting.js';
 import { parseTroubleshooting, renderTableModule } from '../src/outcome/troubleshooting-source.js';
 import { TROUBLESHOOTING_TABLES } from '../src/outcome/troubleshooting-table.js';

@@ -77,12 +77,15 @@ export function parseTroubleshooting(markdown: string): TroubleshootingTables {
   };
 }
 
+/** This module, as the generated file imports it (kept out of an import-looking literal). */
+const SELF = './troubleshooting-source.js';
+
 /** The generated module's text (biome formats it afterwards; the test compares values, not text). */
 export function renderTableModule(tables: TroubleshootingTables): string {
   return `// GENERATED from docs/troubleshooting.md by \`npm run docs-table\`: edit the markdown, not this file.
 // test/troubleshooting-table.test.ts fails when the two differ.
 
-import type { TroubleshootingTables } from './troubleshooting-source.js';
+import type { TroubleshootingTables } from '${SELF}';
 
 export const TROUBLESHOOTING_TABLES: TroubleshootingTables = ${JSON.stringify(tables, null, 2)};
 `;

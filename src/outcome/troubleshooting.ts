@@ -1,7 +1,8 @@
 // What each failure and disconnect reason means, what to check and which alert's runbook covers it:
 // one table, generated from docs/troubleshooting.md, shared by the status page and `diagnose`.
 
-import { DISCONNECT_REASONS, type DisconnectReason, type FailureReason } from '../connection/reasons.js';
+import { type DisconnectReason, FAULT_DISCONNECTS } from './disconnect-reasons.js';
+import type { FailureReason } from './failure-reasons.js';
 import { TROUBLESHOOTING_TABLES } from './troubleshooting-table.js';
 
 export interface Explanation {
@@ -22,14 +23,11 @@ function failureRunbook(reason: string): string {
   return reason === 'not_serving' ? 'GrpcHealthNotServing' : 'GrpcProbeFailing';
 }
 
-/** Disconnects only alert when they are faults: a keepalive mismatch, or a reset family. */
-const DISCONNECT_RUNBOOKS: Partial<Record<DisconnectReason, string>> = {
-  goaway_too_many_pings: 'GrpcKeepaliveMismatch',
-  goaway_error: 'GrpcConnectionResets',
-  connection_reset: 'GrpcConnectionResets',
-  keepalive_timeout: 'GrpcConnectionResets',
-  connection_closed: 'GrpcConnectionResets',
-};
+/** Disconnects alert only when they are faults (disconnect-reasons.ts) or a keepalive mismatch. */
+function disconnectRunbook(reason: string): string | undefined {
+  if (reason === 'goaway_too_many_pings') return 'GrpcKeepaliveMismatch';
+  return FAULT_DISCONNECTS.includes(reason as DisconnectReason) ? 'GrpcConnectionResets' : undefined;
+}
 
 const failures = new Map<string, Explanation>(
   TROUBLESHOOTING_TABLES.failures.map((row) => [
@@ -45,7 +43,7 @@ const failures = new Map<string, Explanation>(
 
 const disconnects = new Map<string, Explanation>(
   TROUBLESHOOTING_TABLES.disconnects.map((row) => {
-    const runbook = DISCONNECT_RUNBOOKS[row.reason as DisconnectReason];
+    const runbook = disconnectRunbook(row.reason);
     return [row.reason, { meaning: row.meaning, check: row.check, ...(runbook ? { runbook } : {}) }];
   }),
 );
@@ -60,10 +58,7 @@ export function explainDisconnect(reason: DisconnectReason | string): Explanatio
   return disconnects.get(reason);
 }
 
-/** Disconnects that are no fault (a drain, an idle timeout, our own close). */
+/** A disconnect that says something broke: a fault, or a keepalive mismatch (each has an alert). */
 export function isFaultDisconnect(reason: DisconnectReason | string): boolean {
-  return (
-    DISCONNECT_REASONS.includes(reason as DisconnectReason) &&
-    DISCONNECT_RUNBOOKS[reason as DisconnectReason] !== undefined
-  );
+  return disconnectRunbook(reason) !== undefined;
 }

@@ -4,9 +4,14 @@
 // (identical verdicts in a row counted once: "connection_refused ×20 since 18:21:30"), and every
 // change is announced to subscribers (the status page's live feed).
 
-import type { DisconnectReason, FailureReason } from '../connection/reasons.js';
-import type { ChannelState, ConnectionObserver } from '../connection/watcher.js';
-import type { HealthStatus, ProbeObserver, ProbeResult } from '../probes/probe.js';
+import type { ChannelState } from '../outcome/channel-states.js';
+import type { DisconnectReason } from '../outcome/disconnect-reasons.js';
+import type { FailureReason } from '../outcome/failure-reasons.js';
+import type { HealthStatus } from '../outcome/health-statuses.js';
+import type { ProbeResult } from '../outcome/probe-result.js';
+import type { TargetPlan } from '../probes/plan.js';
+import type { ProbeSpec } from '../probes/probe.js';
+import type { TargetSink } from '../targets/sink.js';
 import { grpcCodeLabel } from '../util/grpc-codes.js';
 
 const RECENT_EVENTS = 20;
@@ -90,7 +95,7 @@ function truncate(text: string): string {
   return text.length > MAX_DETAILS ? `${text.slice(0, MAX_DETAILS)}…` : text;
 }
 
-export class StatusStore implements ProbeObserver, ConnectionObserver {
+export class StatusStore implements TargetSink {
   readonly #targets = new Map<string, TargetStatus>();
   readonly #listeners = new Set<StatusListener>();
 
@@ -110,34 +115,42 @@ export class StatusStore implements ProbeObserver, ConnectionObserver {
     }
   }
 
-  addTarget(
-    name: string,
-    address: string,
-    probes: string[],
-    health: { service: string; watch: boolean }[],
-  ): void {
-    const now = new Date().toISOString();
-    this.#targets.set(name, {
-      name,
-      address,
-      health: Object.fromEntries(
-        health.map((h) => [
-          h.service,
-          { status: 'UNKNOWN' as HealthStatus, watchUp: h.watch ? false : null },
-        ]),
-      ),
+  addTarget(plan: TargetPlan): void {
+    this.#targets.set(plan.name, {
+      name: plan.name,
+      address: plan.address,
+      health: {},
       channelState: 'IDLE',
-      channelStateSince: now,
-      probes: Object.fromEntries(probes.map((p) => [p, { success: false, history: [] }])),
+      channelStateSince: new Date().toISOString(),
+      probes: {},
       recentFailures: [],
       recentDisconnects: [],
       disconnectHistory: [],
     });
+    for (const probe of plan.probes) this.addProbe(plan.name, probe);
     this.#changed(true);
   }
 
   removeTarget(name: string): void {
     if (this.#targets.delete(name)) this.#changed(true);
+  }
+
+  addProbe(target: string, probe: ProbeSpec): void {
+    const t = this.#targets.get(target);
+    if (!t) return;
+    t.probes[probe.name] = { success: false, history: [] };
+    if (probe.health) {
+      t.health[probe.health.service] = { status: 'UNKNOWN', watchUp: probe.health.watch ? false : null };
+    }
+    this.#changed(true);
+  }
+
+  removeProbe(target: string, probe: ProbeSpec): void {
+    const t = this.#targets.get(target);
+    if (!t) return;
+    delete t.probes[probe.name];
+    if (probe.health) delete t.health[probe.health.service];
+    this.#changed(true);
   }
 
   /** A copy that callers may serialise or keep. */
