@@ -228,8 +228,18 @@ describe('status page in Chromium', () => {
     expect(overflow, 'no horizontal scrolling on a phone').toBeLessThanOrEqual(0);
     await phone.page.screenshot({ path: join(SHOTS, 'status-page-phone.png') });
 
+    // Without JavaScript the same page, in the same order, says that it refreshes itself.
+    if (!browser) throw new Error('no browser');
+    const plain = await browser.open(app.url);
+    cleanup.push(() => plain.page.close());
+    await plain.page.setJavaScriptEnabled(false);
+    await plain.page.goto(`${app.url}/`, { waitUntil: 'load' });
+    expect((await cards(plain.page)).map((c) => c.verdict)).toEqual(shown.map((c) => c.verdict));
+    expect(await plain.page.$eval('#feed', (el) => el.textContent)).toContain('refreshes every 15 s');
+
     expect(watched.errors).toEqual([]);
     expect(watched.foreign).toEqual([]);
+    expect(plain.errors).toEqual([]);
     expect(phone.errors).toEqual([]);
     expect(phone.foreign).toEqual([]);
   });

@@ -169,8 +169,8 @@ ${backends(t)}</div>
 function summaryLine(s: Summary, now: number): string {
   const parts = [
     `<span class="count" data-count="targets">${s.targets}</span> targets`,
-    `<span class="count fail" data-count="failing">${s.byVerdict.failing}</span> failing`,
-    `<span class="count warn" data-count="degraded">${s.byVerdict.degraded}</span> degraded`,
+    `<span class="count${s.byVerdict.failing > 0 ? ' fail' : ''}" data-count="failing">${s.byVerdict.failing}</span> failing`,
+    `<span class="count${s.byVerdict.degraded > 0 ? ' warn' : ''}" data-count="degraded">${s.byVerdict.degraded}</span> degraded`,
     `<span class="count ok" data-count="healthy">${s.byVerdict.healthy}</span> healthy`,
   ];
   const probes = `<span class="count${s.probesFailing > 0 ? ' fail' : ''}" data-count="probes-failing">${s.probesFailing}</span> of ${s.probes} probes failing`;
