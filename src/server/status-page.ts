@@ -59,7 +59,8 @@ export function registerStatusPage(app: FastifyInstance, deps: StatusPageDeps): 
   asset(ASSET_PATHS.icon, 'image/svg+xml', PAGE_ICON);
   app.get(ASSET_PATHS.events, async (_request, reply) => {
     reply.hijack();
-    if (!feed.attach(reply.raw)) reply.raw.writeHead(503).end('too many live page clients\n');
+    if (!feed.attach(reply.raw))
+      reply.raw.writeHead(503, { 'content-type': 'text/plain' }).end('live feed full or closing\n');
     return reply;
   });
 }

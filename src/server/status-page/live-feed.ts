@@ -28,6 +28,8 @@ export class LiveFeed {
   #due = 0;
   #ping: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
+  /** Set by close(): the server is going away and takes no new stream. */
+  #closed = false;
   readonly #subscribe: (listener: (significant: boolean) => void) => () => void;
 
   constructor(render: () => string, subscribe: (listener: (significant: boolean) => void) => () => void) {
@@ -39,9 +41,9 @@ export class LiveFeed {
     return this.#clients.size;
   }
 
-  /** Takes over a response as an event stream; false when the feed is full (the caller answers 503). */
+  /** Takes over a response as an event stream; false when full or closed (the caller answers 503). */
   attach(response: ServerResponse): boolean {
-    if (this.#clients.size >= MAX_CLIENTS) return false;
+    if (this.#closed || this.#clients.size >= MAX_CLIENTS) return false;
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -63,6 +65,7 @@ export class LiveFeed {
 
   /** Ends every stream (the server is closing) and stops listening to the store. */
   close(): void {
+    this.#closed = true;
     for (const client of this.#clients) client.end();
     this.#clients.clear();
     this.#idle();
