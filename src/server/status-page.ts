@@ -18,7 +18,8 @@ export const STATUS_PAGE_CSP =
   "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export interface StatusPageDeps {
-  targets: () => TargetStatus[];
+  /** Read synchronously during one render, never kept. */
+  targets: () => readonly TargetStatus[];
   /** Read per render: a reload may change the alert options the page links and colours by. */
   options: () => PageOptions;
   /** Change notifications of the status store; without it the feed sends only its first page. */
