@@ -76,7 +76,8 @@ export class TargetRunner {
     };
     for (const planned of plan.probes) this.#probes.set(planned.name, planned.create(this.#context));
     for (const probe of this.#probes.values()) probe.start();
-    this.#log.info({ address: spec.address, probes: this.probeNames }, 'target started');
+    const probes = Object.fromEntries([...this.#probes.values()].map((p) => [p.name, p.kind]));
+    this.#log.info({ address: spec.address, probes }, 'target started');
   }
 
   /** Stops the probes, then closes the channel. Safe to call more than once. */
