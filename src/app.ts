@@ -109,6 +109,13 @@ export class App {
       reload: () => this.reload(),
       probe: (target, module, timeoutMs) => this.#probeNow(target, module, timeoutMs),
       version: VERSION,
+      subscribe: (listener) => this.#status.subscribe(listener),
+      statusPage: () => ({
+        runbookBaseUrl: this.#config.alerts.runbook_base_url,
+        tlsWarningDays: this.#config.alerts.tls_warning_days,
+        tlsCriticalDays: this.#config.alerts.tls_critical_days,
+        version: VERSION,
+      }),
     });
   }
 
@@ -148,7 +155,11 @@ export class App {
       this.#watcher.start();
     }
     this.#ready = true;
-    this.#log.info({ url, targets: this.#config.targets.length, version: VERSION }, 'grpc-pulse ready');
+    const targets = this.#desiredTargets(this.#config).length;
+    this.#log.info(
+      { url, targets, demo: this.#demoAddress !== undefined, version: VERSION },
+      'grpc-pulse ready',
+    );
     return url;
   }
 
