@@ -4,8 +4,8 @@
 // into every expression. The application-traffic rules are in server-rules.ts.
 
 import type { AlertOptions } from '../config/schema.js';
-import type { DisconnectReason } from '../connection/reasons.js';
 import { METRICS } from '../metrics/names.js';
+import { FAULT_DISCONNECTS } from '../outcome/disconnect-reasons.js';
 import {
   type AlertRule,
   BURN_RATES,
@@ -41,19 +41,14 @@ export type ProbeAlertName = (typeof PROBE_ALERT_NAMES)[number];
 /** Every alert grpc-pulse can generate: the probe alerts and, with `alerts.server.enabled`, the server ones. */
 export const ALERT_NAMES = [...PROBE_ALERT_NAMES, ...SERVER_ALERT_NAMES] as const;
 
-/** Disconnects that are faults; drains, idle timeouts and our own shutdowns are not. */
-const FAULT_DISCONNECTS: readonly DisconnectReason[] = [
-  'connection_reset',
-  'keepalive_timeout',
-  'connection_closed',
-  'goaway_error',
-];
-
 /**
  * The failure reason of a stream probe that got no message within `max_gap` (SPEC "Failure reasons",
- * new). Typed against the enum once the streaming probe adds it there.
+ * new). Typed against src/outcome/failure-reasons.ts once the streaming probe adds it there.
  */
 const STREAM_STALLED = 'stream_stalled';
+
+/** Disconnects that are faults (outcome/ says which); drains, idle timeouts and our own shutdowns are not. */
+const FAULT_DISCONNECT_RE = FAULT_DISCONNECTS.join('|');
 
 export function buildRuleGroups(options: AlertOptions): RuleGroup[] {
   /** `{selector, extra...}`: the selector in every expression, with the rule's own matchers. */
@@ -166,7 +161,7 @@ export function buildRuleGroups(options: AlertOptions): RuleGroup[] {
     alert(
       'GrpcConnectionResets',
       'warning',
-      `sum by (target, reason) (increase(${METRICS.disconnects}${sel(`reason=~"${FAULT_DISCONNECTS.join('|')}"`)}[15m])) >= ${options.connection_resets}`,
+      `sum by (target, reason) (increase(${METRICS.disconnects}${sel(`reason=~"${FAULT_DISCONNECT_RE}"`)}[15m])) >= ${options.connection_resets}`,
       f.connection_resets,
       'Connections to {{ $labels.target }} keep breaking ({{ $labels.reason }})',
       'grpc-pulse lost {{ $value | humanize }} connections to target {{ $labels.target }} with reason {{ $labels.reason }} in 15 minutes. Graceful drains (rollouts) are not counted.',
