@@ -218,8 +218,8 @@ export class App {
         error: `unknown module "${name}" for target "${targetName}" (known: ${names.join(', ')})`,
       };
     const started = performance.now();
-    const abort = new AbortController();
-    const outcome = await probe.once(Math.min(scrapeBudgetMs, probe.timeoutMs), abort.signal);
+    // A reload or shutdown that closes the runner cancels the attempt: 503, not a failure of the target.
+    const outcome = await probe.once(Math.min(scrapeBudgetMs, probe.timeoutMs), runner.signal);
     if (!outcome) return { status: 503, error: 'probe cancelled: grpc-pulse is reloading or stopping' };
     const seconds = (performance.now() - started) / 1000;
     return { ok: await renderProbeResult(outcome, seconds) };
