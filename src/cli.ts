@@ -146,7 +146,7 @@ async function rules(
 
 /** `help`, `help CMD`, `--help`, `CMD --help`: the list of commands, or one command's usage. */
 async function help(command: string | undefined): Promise<number> {
-  if (command === undefined) {
+  if (command === undefined || command === 'help') {
     process.stdout.write(USAGE);
     return 0;
   }
