@@ -58,7 +58,8 @@ export function registerStatusPage(app: FastifyInstance, deps: StatusPageDeps): 
   asset(ASSET_PATHS.css, 'text/css; charset=utf-8', PAGE_CSS);
   asset(ASSET_PATHS.js, 'text/javascript; charset=utf-8', PAGE_JS);
   asset(ASSET_PATHS.icon, 'image/svg+xml', PAGE_ICON);
-  app.get(ASSET_PATHS.events, async (_request, reply) => {
+  // No HEAD twin: a HEAD must not open a stream that never ends.
+  app.get(ASSET_PATHS.events, { exposeHeadRoute: false }, async (_request, reply) => {
     reply.hijack();
     if (!feed.attach(reply.raw))
       reply.raw.writeHead(503, { 'content-type': 'text/plain' }).end('live feed full or closing\n');
