@@ -31,6 +31,8 @@ Commands:
                             generate the Prometheus alert rules from the config's alerts: options
   check     --addr HOST:PORT [--service S] [--tls ...] [--rpc-header 'k: v']
                             one-shot health check, grpc_health_probe's flags and exit codes
+  diagnose  ADDRESS [--tls ...] [--service S] [--idle-test DUR] [--ping-test] [--json]
+                            every layer from DNS to health and reflection, with cause and fix
 
 Options:
   --help      show this help
@@ -150,6 +152,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     return runCheck(argv.slice(1), process.stdout, process.stderr);
+  }
+  if (argv[0] === 'diagnose') {
+    const { runDiagnose, DIAGNOSE_USAGE } = await import('./diagnose/diagnose-command.js');
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(DIAGNOSE_USAGE);
+      return 0;
+    }
+    return runDiagnose(argv.slice(1), process.stdout, process.stderr);
   }
   const { values, positionals } = parseArgs({
     args: argv,
