@@ -53,28 +53,32 @@ export async function pingTestStep(
     const watching = await session.openWatch(options.service, options.metadata, options.rpcTimeoutMs);
     const call = watching ? 'a Watch call open' : 'no call open (Watch did not answer)';
     const started = performance.now();
-    let accepted: number | undefined;
-    let current: number | undefined;
+    const schedule = pingSchedule(budgetMs);
+    /** Index in `schedule` of the step of the last ping sent: a GOAWAY answers that ping. */
+    let lastSentStep: number | undefined;
+    /** The last interval whose pings all went out and were answered without a GOAWAY. */
+    let completed: number | undefined;
     let unanswered = 0;
-    steps: for (const interval of pingSchedule(budgetMs)) {
-      current = interval;
+    steps: for (const [k, interval] of schedule.entries()) {
       for (let i = 0; i < PINGS_PER_STEP; i++) {
         if (performance.now() - started + interval > budgetMs) break steps;
         await Promise.race([session.ended, wait(interval)]);
         if (session.end) break steps;
+        lastSentStep = k;
         if ((await session.ping(Math.max(interval, 1000))) === undefined && !session.end) unanswered += 1;
         if (session.end) break steps;
       }
-      accepted = interval;
-      current = undefined;
+      completed = interval;
     }
     if (!session.end) await Promise.race([session.ended, wait(GOAWAY_GRACE_MS)]);
     const end = session.end;
     const ms = elapsed();
     if (end?.kind === 'goaway' && end.code === GOAWAY_ENHANCE_YOUR_CALM && end.data === 'too_many_pings') {
-      const rejected = current ?? accepted ?? 0;
+      // The GOAWAY may arrive just after the ack of the ping that earned it: it answers the last ping sent.
+      const rejected = schedule[lastSentStep ?? 0] ?? 0;
+      const accepted = lastSentStep ? schedule[lastSentStep - 1] : undefined;
       const bracket =
-        accepted !== undefined && accepted !== rejected
+        accepted !== undefined
           ? `pings every ${seconds(accepted)} were accepted`
           : 'no slower interval was tried';
       return {
@@ -85,7 +89,7 @@ export async function pingTestStep(
             ms,
             `pings every ${seconds(rejected)} (${call}) got GOAWAY ENHANCE_YOUR_CALM "too_many_pings"; ${bracket}: the server's minimum ping interval lies between`,
           ),
-          fix: `keepalive.time above ${seconds(rejected)}${accepted !== undefined && accepted !== rejected ? ` (${seconds(accepted)} or more)` : ' (try a larger --ping-budget to bracket it; gRPC servers default to 5 min)'}`,
+          fix: `keepalive.time above ${seconds(rejected)}${accepted !== undefined ? ` (${seconds(accepted)} or more)` : ' (try a larger --ping-budget to bracket it; gRPC servers default to 5 min)'}`,
         },
         findings: { ping_policy_min_seconds: Math.round(rejected / 10) / 100 },
       };
@@ -102,7 +106,7 @@ export async function pingTestStep(
           'ping-test',
           'warn',
           ms,
-          `the connection ended after ${seconds(end.atMs)} (${how}) while pinging every ${seconds(current ?? accepted ?? 0)}, not with too_many_pings`,
+          `the connection ended after ${seconds(end.atMs)} (${how}) while pinging every ${seconds(schedule[lastSentStep ?? 0] ?? 0)}, not with too_many_pings`,
         ),
         findings: {},
       };
@@ -113,7 +117,7 @@ export async function pingTestStep(
         'ping-test',
         unanswered > 0 ? 'warn' : 'ok',
         ms,
-        `no ping enforcement seen down to pings every ${seconds(accepted ?? 0)} (${call})${unansweredNote}`,
+        `no ping enforcement seen down to pings every ${seconds(completed ?? 0)} (${call})${unansweredNote}`,
       ),
       findings: {},
     };

@@ -41,17 +41,6 @@ function handshake(socket: TLSSocket, endpoint: Endpoint, ms: number): StepResul
   const days = (Date.parse(cert.valid_to) - Date.now()) / 86_400_000;
   const facts = `${socket.getProtocol()}, ALPN ${alpn || 'none'}, chain ${chainOf(cert)}, ${san}, expires ${new Date(cert.valid_to).toISOString().slice(0, 10)} (${days.toFixed(1)} d)`;
   const problems: StepResult[] = [];
-  if (!socket.authorized && socket.authorizationError) {
-    problems.push(
-      failed(
-        'tls',
-        ms,
-        `certificate not trusted (${socket.authorizationError}); ${facts}`,
-        'connection',
-        'tls_error',
-      ),
-    );
-  }
   const mismatch = checkServerIdentity(name, cert);
   if (mismatch) {
     problems.push({
@@ -65,6 +54,13 @@ function handshake(socket: TLSSocket, endpoint: Endpoint, ms: number): StepResul
       cause: `the name used (the host of ADDRESS or --tls-server-name) is not in the certificate's SAN`,
       fix: `connect with a name the certificate carries (tls.server_name / --tls-server-name), or reissue it with "${name}" in subjectAltName`,
     });
+  }
+  // Node reports a name mismatch as an authorization error too; it is the finding above.
+  const authError = socket.authorized ? undefined : socket.authorizationError;
+  if (authError && !(mismatch && String(authError).includes('ALTNAME'))) {
+    problems.unshift(
+      failed('tls', ms, `certificate not trusted (${authError}); ${facts}`, 'connection', 'tls_error'),
+    );
   }
   if (insecure && problems.length > 0) {
     return {
