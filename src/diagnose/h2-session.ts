@@ -136,6 +136,29 @@ export class RawSession {
    * has one. Resolves true once the first message arrived, false if the stream ended or failed first.
    */
   openWatch(service: string, metadata: Record<string, string>, timeoutMs: number): Promise<boolean> {
+    return this.#healthCall('Watch', service, metadata, timeoutMs, (stream, done) =>
+      stream.once('data', () => done(true)),
+    );
+  }
+
+  /**
+   * One grpc.health.v1.Health/Check, to completion. The server sends HEADERS and DATA, which is what
+   * resets its ping strikes (gRFC A8; grpc-go and C-core both). Resolves true once the stream closed.
+   */
+  check(service: string, metadata: Record<string, string>, timeoutMs: number): Promise<boolean> {
+    return this.#healthCall('Check', service, metadata, timeoutMs, (stream, done) => {
+      stream.resume();
+      stream.once('end', () => done(true));
+    });
+  }
+
+  #healthCall(
+    method: 'Check' | 'Watch',
+    service: string,
+    metadata: Record<string, string>,
+    timeoutMs: number,
+    onStream: (stream: ClientHttp2Stream, done: (ok: boolean) => void) => void,
+  ): Promise<boolean> {
     return new Promise((resolve) => {
       let stream: ClientHttp2Stream;
       const timer = setTimeout(() => resolve(false), timeoutMs);
@@ -149,17 +172,16 @@ export class RawSession {
           ':method': 'POST',
           ':scheme': this.#scheme,
           ':authority': this.#authority,
-          ':path': '/grpc.health.v1.Health/Watch',
+          ':path': `/grpc.health.v1.Health/${method}`,
           'content-type': 'application/grpc',
           te: 'trailers',
         });
       } catch {
         return done(false);
       }
+      onStream(stream, done);
       stream.on('error', () => done(false));
       stream.on('close', () => done(false));
-      stream.on('trailers', () => done(false));
-      stream.once('data', () => done(true));
       stream.end(grpcFrame(healthRequest(service)));
     });
   }

@@ -1,7 +1,8 @@
 // Step "ping-test" (--ping-test): pings one connection, a Watch call open as the daemon has one, at
 // shrinking intervals within the budget until the server answers GOAWAY ENHANCE_YOUR_CALM
-// "too_many_pings" (gRFC A8 enforcement: grpc-go, C-core allow 2 strikes below their minimum, then
-// GOAWAY). The interval it rejected bounds keepalive.time from below.
+// "too_many_pings" (gRFC A8 enforcement: grpc-go and C-core count a ping closer than their minimum to
+// the previous one as a strike, GOAWAY after 2 strikes, and forget strikes when they send HEADERS or
+// DATA). The interval it rejected bounds keepalive.time from below.
 
 import type { DiagnoseOptions } from './args.js';
 import type { Endpoint } from './endpoint.js';
@@ -60,6 +61,10 @@ export async function pingTestStep(
     let completed: number | undefined;
     let unanswered = 0;
     steps: for (const [k, interval] of schedule.entries()) {
+      // Each interval starts clean: a call's answer resets the server's strikes, and the first ping
+      // after it is the reference the next ones are measured from.
+      await session.check(options.service, options.metadata, options.rpcTimeoutMs);
+      if (session.end || (await session.ping(1000)) === undefined) break;
       for (let i = 0; i < PINGS_PER_STEP; i++) {
         if (performance.now() - started + interval > budgetMs) break steps;
         await Promise.race([session.ended, wait(interval)]);
@@ -79,15 +84,15 @@ export async function pingTestStep(
       const accepted = lastSentStep ? schedule[lastSentStep - 1] : undefined;
       const bracket =
         accepted !== undefined
-          ? `pings every ${seconds(accepted)} were accepted`
-          : 'no slower interval was tried';
+          ? `pings every ${seconds(accepted)} were accepted: the server's minimum ping interval lies between`
+          : `the server's minimum ping interval is above ${seconds(rejected)}`;
       return {
         step: {
           ...step(
             'ping-test',
             'ok',
             ms,
-            `pings every ${seconds(rejected)} (${call}) got GOAWAY ENHANCE_YOUR_CALM "too_many_pings"; ${bracket}: the server's minimum ping interval lies between`,
+            `pings every ${seconds(rejected)} (${call}) got GOAWAY ENHANCE_YOUR_CALM "too_many_pings"; ${bracket}`,
           ),
           fix: `keepalive.time above ${seconds(rejected)}${accepted !== undefined ? ` (${seconds(accepted)} or more)` : ' (try a larger --ping-budget to bracket it; gRPC servers default to 5 min)'}`,
         },
