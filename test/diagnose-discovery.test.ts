@@ -104,6 +104,19 @@ describe('grpc-pulse diagnose --ping-test (C-core, python3-grpcio)', () => {
     expect(step.fix).toMatch(/^keepalive\.time above 0\.20 s/);
   });
 
+  it("C-core's default policy (5 min): rejected at the first interval, the minimum is above it", async (context) => {
+    needs(context, hasPythonGrpc(), `python3-grpcio for ${DEBIAN_PYTHON}`);
+    const server = await ChildServer.start(DEBIAN_PYTHON, ['test/fixtures/python/health_server.py']);
+    cleanup.push(() => server.kill());
+    // Intervals 500, 250, 125 ms: the first already earns the GOAWAY.
+    const run = await diagnoseJson([server.address, '--ping-test', '--ping-budget', '3s']);
+    expect(run.code).toBe(0);
+    expect(run.report.findings.ping_policy_min_seconds).toBe(0.5);
+    expect(run.step('ping-test').detail).toMatch(/the server's minimum ping interval is above 0\.50 s$/);
+    expect(run.step('ping-test').fix).toMatch(/larger --ping-budget/);
+    expect(run.ms).toBeLessThan(3000 + 2000);
+  });
+
   it('a server without enforcement (grpc-js): no GOAWAY down to the smallest interval tried', async () => {
     const server = await grpcServer();
     const run = await diagnoseJson([server.address, '--ping-test', '--ping-budget', '1200ms']);

@@ -68,7 +68,13 @@ function keepaliveWindow(f: Findings): string | undefined {
   if (below !== undefined && above !== undefined && above >= below) {
     return `no keepalive.time fits: the server rejects pings every ${above} s but the path drops idle connections after ${below} s; relax the server's ping policy or the intermediary's idle timeout`;
   }
-  return `keepalive.time ${above !== undefined ? `above ${above} s` : ''}${above !== undefined && below !== undefined ? ' and ' : ''}${below !== undefined ? `below ${below} s` : ''}`;
+  const parts = [
+    above !== undefined
+      ? `more than ${above} s (the server answered pings that often with too_many_pings)`
+      : '',
+    below !== undefined ? `less than ${below} s (the path drops idle connections then)` : '',
+  ];
+  return `keepalive.time ${parts.filter((s) => s !== '').join(' and ')}`;
 }
 
 export function renderTable(report: Report, code: number): string {
