@@ -2,7 +2,7 @@
 // words are docs/troubleshooting.md's "Probe failures" table (its "likely cause" and "what to check"
 // cells), so the docs and this command say the same thing.
 
-import type { FailureReason } from '../connection/reasons.js';
+import type { FailureReason } from '../outcome/failure-reasons.js';
 
 export interface CauseAndFix {
   cause: string;

@@ -3,8 +3,7 @@
 
 import { isIP } from 'node:net';
 import { Client, credentials, type Metadata } from '@grpc/grpc-js';
-import type { TargetConfig } from '../config/schema.js';
-import { buildMetadata, createChannel } from '../targets/channel.js';
+import { buildMetadata, type ChannelSpec, createChannel } from '../targets/channel.js';
 import type { DiagnoseOptions } from './args.js';
 import { type Endpoint, tlsName } from './endpoint.js';
 import { hostPortOf } from './tcp-step.js';
@@ -18,30 +17,20 @@ export interface DiagnoseClient {
 export function diagnoseClient(endpoint: Endpoint, options: DiagnoseOptions): DiagnoseClient {
   const address = hostPortOf(endpoint.ip, endpoint.port);
   const tls = endpoint.tls;
-  const target: TargetConfig = {
-    name: 'diagnose',
+  const spec: ChannelSpec = {
     address,
     authority: isIP(endpoint.host) === 0 ? `${endpoint.host}:${endpoint.port}` : '',
-    tls: tls
-      ? {
-          enabled: true,
-          ca_file: tls.caPem,
-          cert_file: tls.certPem,
-          key_file: tls.keyPem,
-          server_name: tlsName(endpoint),
-          insecure_skip_verify: tls.insecure,
-        }
-      : undefined,
-    metadata: options.metadata,
-    timeoutMs: options.rpcTimeoutMs,
-    intervalMs: options.rpcTimeoutMs * 2,
-    startupGraceMs: 0,
+    tls: tls && {
+      caPem: tls.caPem,
+      certChainPem: tls.certPem,
+      privateKeyPem: tls.keyPem,
+      serverName: tlsName(endpoint),
+      insecureSkipVerify: tls.insecure,
+    },
     // A handful of calls: no keepalive pings (they would muddle the ping test's server strikes).
     keepalive: { timeMs: 3_600_000, timeoutMs: 20_000, permitWithoutCalls: false },
-    health: [],
-    rpcs: [],
+    metadata: options.metadata,
   };
-  const channel = createChannel(target);
-  const client = new Client(address, credentials.createInsecure(), { channelOverride: channel });
-  return { client, metadata: () => buildMetadata(options.metadata), close: () => client.close() };
+  const client = new Client(address, credentials.createInsecure(), { channelOverride: createChannel(spec) });
+  return { client, metadata: () => buildMetadata(spec.metadata), close: () => client.close() };
 }

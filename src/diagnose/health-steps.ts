@@ -4,8 +4,9 @@
 
 import { type Client, type ServiceError, status as Status } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
+import { toHealthStatus } from '../outcome/health-statuses.js';
 import { callUnary, type UnaryMethod } from '../probes/call.js';
-import { HEALTH_CHECK, HEALTH_WATCH, toHealthStatus } from '../probes/health-protocol.js';
+import { HEALTH_CHECK, HEALTH_WATCH } from '../probes/health-protocol.js';
 import type { DiagnoseClient } from './grpc-client.js';
 import { failed, skipped, step, stopwatch } from './step.js';
 import type { StepResult } from './types.js';

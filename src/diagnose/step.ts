@@ -2,7 +2,7 @@
 // and fix come from the shared table (causes.ts) by the classified reason.
 
 import { classifyFailure, type FailureEvidence } from '../connection/classify.js';
-import type { FailureReason } from '../connection/reasons.js';
+import type { FailureReason } from '../outcome/failure-reasons.js';
 import { causeAndFix } from './causes.js';
 import type { FailureLayer, StepResult, StepStatus } from './types.js';
 

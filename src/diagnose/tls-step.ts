@@ -6,7 +6,7 @@
 import { checkServerIdentity, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import { status as Status } from '@grpc/grpc-js';
 import { classifyFailure } from '../connection/classify.js';
-import type { FailureReason } from '../connection/reasons.js';
+import type { FailureReason } from '../outcome/failure-reasons.js';
 import { causeAndFix } from './causes.js';
 import { type Endpoint, openSocket, tlsName } from './endpoint.js';
 import { failed, step, stopwatch } from './step.js';

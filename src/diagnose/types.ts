@@ -1,7 +1,7 @@
 // The shapes of a `grpc-pulse diagnose` run (SPEC "CLI": `diagnose --json`): steps with a status, the
 // findings of the opt-in discovery tests, and what each step tells the exit code.
 
-import type { FailureReason } from '../connection/reasons.js';
+import type { FailureReason } from '../outcome/failure-reasons.js';
 
 export type StepStatus = 'ok' | 'warn' | 'fail' | 'skipped';
 
