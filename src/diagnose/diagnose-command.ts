@@ -31,7 +31,7 @@ export async function diagnose(
 ): Promise<{ steps: StepResult[]; findings: Findings }> {
   const steps: StepResult[] = [];
   const findings: Findings = {};
-  const later = LATER.filter((n) => n !== 'tls' || options.tls);
+  const later = LATER;
   const discovery = ['idle-test', 'max-connection-age', 'ping-test'];
 
   const dns = await dnsStep(options);
@@ -47,6 +47,14 @@ export async function diagnose(
     skipRest(steps, 'tcp', later);
     return { steps, findings };
   }
+  // Another address connected, so an HTTP/2 connection will exist: a dead backend is a warning
+  // (its cause and fix stay), not the exit code of a target that cannot be reached at all.
+  for (const s of tcp) {
+    if (s.status === 'fail') {
+      s.status = 'warn';
+      delete s.layer;
+    }
+  }
   const endpoint: Endpoint = {
     ip: reachable.ip,
     port: options.port,
@@ -60,6 +68,8 @@ export async function diagnose(
       skipRest(steps, 'tls', later.slice(1));
       return { steps, findings };
     }
+  } else {
+    steps.push(skipped('tls', 'plaintext (no --tls)'));
   }
   const h2 = await http2Step(endpoint, options.connectTimeoutMs);
   steps.push(h2);
