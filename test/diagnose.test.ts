@@ -10,6 +10,7 @@ import { NxdomainDnsServer } from './harness/dns-server.js';
 import { GrpcTarget } from './harness/grpc-target.js';
 import { listenLoopback } from './harness/listen.js';
 import { Http1Target } from './harness/raw-h2-server.js';
+import { TcpProxy } from './harness/tcp-proxy.js';
 import { makeTlsMaterial, serverCredentials, type TlsMaterial } from './harness/tls-material.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -207,6 +208,36 @@ describe('grpc-pulse diagnose: layers', () => {
     expect(run.code).toBe(2);
     expect(run.step('http2')).toMatchObject({ status: 'fail', ...docsRow('protocol_error') });
     expect(run.step('http2').detail).toMatch(/^protocol_error: /);
+  });
+
+  it('a TLS client on a plaintext server: tls fails tls_error, exit 2', async () => {
+    const server = later(await new DiagnoseGrpcServer({ health: { '': 'SERVING' } }).start());
+    const run = await diagnoseJson([server.address, '--tls', '--tls-no-verify']);
+    expect(run.code).toBe(2);
+    expect(run.step('tls')).toMatchObject({ status: 'fail', ...docsRow('tls_error') });
+    expect(run.step('tls').detail).toMatch(/^tls_error: handshake with 127\.0\.0\.1:\d+ failed/);
+  });
+
+  it('a peer that closes, resets or says nothing after accept: the first failing step has the matching reason, exit 2', async () => {
+    const server = later(await new DiagnoseGrpcServer({ health: { '': 'SERVING' } }).start());
+    const proxy = new TcpProxy(server.port);
+    await proxy.start();
+    cleanup.push(() => proxy.close());
+    // A reset right at accept may reach the TCP connect itself (ECONNRESET) or the first HTTP/2 read.
+    for (const [mode, reason, layers] of [
+      ['close', 'connection_closed', ['http2']],
+      ['reset', 'connection_reset', ['tcp', 'http2']],
+      ['silent', 'connect_timeout', ['http2']],
+    ] as const) {
+      proxy.mode = mode;
+      const run = await diagnoseJson([proxy.address, '--connect-timeout', '1s']);
+      expect(run.code, mode).toBe(2);
+      const step = run.report.steps.find((s) => s.status === 'fail');
+      if (!step) throw new Error(`${mode}: no failed step`);
+      expect(layers, mode).toContain(step.name);
+      expect(step.detail, mode).toMatch(new RegExp(`^${reason}: `));
+      expect({ cause: step.cause, fix: step.fix }, mode).toEqual(docsRow(reason));
+    }
   });
 
   it('health NOT_SERVING, or an unknown service: health-check fails not_serving, exit 4', async () => {

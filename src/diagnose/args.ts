@@ -155,7 +155,16 @@ export function parseDiagnoseArgs(argv: string[]): DiagnoseOptions {
   for (const header of values['rpc-header']) {
     const at = header.indexOf(':');
     if (at <= 0) throw new DiagnoseUsageError(`--rpc-header must be "key: value", got "${header}"`);
-    metadata[header.slice(0, at).trim().toLowerCase()] = header.slice(at + 1).trim();
+    const key = header.slice(0, at).trim().toLowerCase();
+    const value = header.slice(at + 1).trim();
+    // What gRPC allows on the wire (grpc-js throws on anything else); the value is never echoed back.
+    if (!/^[0-9a-z_.-]+$/.test(key) || key.startsWith('grpc-')) {
+      throw new DiagnoseUsageError(`--rpc-header key "${key}" is not a valid gRPC metadata key`);
+    }
+    if (!key.endsWith('-bin') && !/^[\x20-\x7e]*$/.test(value)) {
+      throw new DiagnoseUsageError(`--rpc-header "${key}": the value must be printable ASCII`);
+    }
+    metadata[key] = value;
   }
   const parsed = parseAddress(address);
   const options: DiagnoseOptions = {

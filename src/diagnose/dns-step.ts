@@ -22,13 +22,25 @@ export interface DnsResult {
 /** Kubernetes Service DNS: name.namespace.svc[.cluster.local] (any cluster domain after svc). */
 const SERVICE_NAME = /^[a-z0-9-]+\.[a-z0-9-]+\.svc(\.[a-z0-9.-]+)?\.?$/i;
 
+/** getaddrinfo has no timeout of its own: bound it by the connect timeout. */
+function withTimeout<T>(promise: Promise<T>, ms: number, host: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer for ${host} within ${ms} ms`), { code: 'ETIMEOUT' })),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 async function resolveWith(
   options: DiagnoseOptions,
 ): Promise<{ addresses: ResolvedAddress[]; resolver: string }> {
   const { host, dnsServer, connectTimeoutMs } = options;
   if (!dnsServer) {
     // What grpc-js's default resolver does too: getaddrinfo, so /etc/hosts and search domains apply.
-    const found = await lookup(host, { all: true, verbatim: true });
+    const found = await withTimeout(lookup(host, { all: true, verbatim: true }), connectTimeoutMs, host);
     return {
       addresses: found.map((a) => ({ ip: a.address, family: a.family === 6 ? 6 : 4 })),
       resolver: `system (${getServers().join(', ') || 'no nameserver'})`,

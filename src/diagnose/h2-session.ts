@@ -22,7 +22,10 @@ export type SessionEnd =
 export const GOAWAY_NO_ERROR = constants.NGHTTP2_NO_ERROR;
 export const GOAWAY_ENHANCE_YOUR_CALM = constants.NGHTTP2_ENHANCE_YOUR_CALM;
 
-export type OpenedSession = { session: RawSession } | { error: string; timeout: boolean };
+export type OpenedSession =
+  | { session: RawSession }
+  /** `closed`: the peer ended the connection (FIN) before its SETTINGS. */
+  | { error: string; timeout: boolean; closed?: boolean };
 
 export class RawSession {
   /** The server's SETTINGS frame. */
@@ -87,20 +90,27 @@ export class RawSession {
           createConnection: () => socket,
         },
       );
-      const fail = (error: string, timeout: boolean) => {
+      let settled = false;
+      const fail = (error: string, timeout: boolean, closed = false) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         session.destroy();
         socket.destroy();
-        resolve({ error, timeout });
+        resolve({ error, timeout, ...(closed ? { closed } : {}) });
       };
       const timer = setTimeout(
         () => fail(`no HTTP/2 SETTINGS within ${timeoutMs} ms`, true),
         Math.max(1, deadline - performance.now()),
       );
       session.on('error', (err) => fail(err.message, false));
-      session.once('close', () => fail('the connection closed before the server sent SETTINGS', false));
-      socket.once('end', () => fail('the server closed the connection (FIN) before sending SETTINGS', false));
+      session.once('close', () => fail('the connection closed before the server sent SETTINGS', false, true));
+      socket.once('end', () =>
+        fail('the server closed the connection (FIN) before sending SETTINGS', false, true),
+      );
       session.once('remoteSettings', (settings) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         session.removeAllListeners('error');
         session.removeAllListeners('close');

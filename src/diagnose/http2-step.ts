@@ -24,7 +24,15 @@ export async function http2Step(endpoint: Endpoint, timeoutMs: number): Promise<
     };
     // A plaintext client meeting a TLS server sees only a closed connection: ask the port directly.
     const peerSpeaksTls = !endpoint.tls && (await speaksTls(endpoint.ip, endpoint.port, timeoutMs));
-    const result = failed('http2', elapsed(), opened.error, 'connection', { ...evidence, peerSpeaksTls });
+    // An EOF before SETTINGS is connection_closed (the classifier reads grpc-js's words for it, which a
+    // raw session does not produce); everything else is the classifier's.
+    const result = failed(
+      'http2',
+      elapsed(),
+      opened.error,
+      'connection',
+      opened.closed && !peerSpeaksTls ? 'connection_closed' : { ...evidence, peerSpeaksTls },
+    );
     return peerSpeaksTls
       ? {
           ...result,
