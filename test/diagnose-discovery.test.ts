@@ -4,6 +4,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChildServer, DEBIAN_PYTHON, hasPythonGrpc } from './harness/child-server.js';
+import { runCli } from './harness/cli-process.js';
 import { IdleClosingProxy } from './harness/diagnose-idle-proxy.js';
 import { diagnoseJson } from './harness/diagnose-run.js';
 import { DiagnoseGrpcServer } from './harness/diagnose-servers.js';
@@ -70,6 +71,22 @@ describe('grpc-pulse diagnose --idle-test', () => {
       expect(run.ms).toBeLessThan(12_000);
     });
   }
+
+  it('as a process: --idle-test 20s through an idle-closing proxy prints the cutoff and exits right after it', async () => {
+    const server = await grpcServer();
+    const proxy = await new IdleClosingProxy(server.port, 3000, 'close').start();
+    cleanup.push(() => proxy.close());
+    const started = performance.now();
+    const result = await runCli(['diagnose', proxy.address, '--idle-test', '20s'], 25_000);
+    const seconds = (performance.now() - started) / 1000;
+    expect(result.code).toBe(0);
+    const cutoff = Number(/idle connection was closed \(FIN\) after ([\d.]+) s/.exec(result.stdout)?.[1]);
+    expect(Math.abs(cutoff - 3)).toBeLessThanOrEqual(1);
+    expect(result.stdout).toMatch(/\nfindings: idle cutoff [\d.]+ s \(intermediary_close\)\n/);
+    expect(result.stdout).toMatch(/\nkeepalive: keepalive\.time less than [\d.]+ s/);
+    // No timer of the 20 s test holds the process open once both connections are gone.
+    expect(seconds).toBeLessThan(12);
+  });
 
   it('no cutoff within the test: none_within_test, exit 0', async () => {
     const server = await grpcServer();

@@ -7,7 +7,7 @@
 import type { DiagnoseOptions } from './args.js';
 import type { Endpoint } from './endpoint.js';
 import { GOAWAY_ENHANCE_YOUR_CALM, RawSession } from './h2-session.js';
-import { failed, seconds, step, stopwatch } from './step.js';
+import { failed, seconds, step, stopwatch, waitAtMost } from './step.js';
 import type { Findings, StepResult } from './types.js';
 
 /** Pings per interval: one more than gRFC A8's default max_ping_strikes (2), so a rejection shows. */
@@ -28,10 +28,6 @@ export function pingSchedule(budgetMs: number): number[] {
     interval *= RATIO;
   }
   return schedule;
-}
-
-function wait(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 export async function pingTestStep(
@@ -67,7 +63,7 @@ export async function pingTestStep(
       if (session.end || (await session.ping(1000)) === undefined) break;
       for (let i = 0; i < PINGS_PER_STEP; i++) {
         if (performance.now() - started + interval > budgetMs) break steps;
-        await Promise.race([session.ended, wait(interval)]);
+        await waitAtMost(interval, session.ended);
         if (session.end) break steps;
         lastSentStep = k;
         if ((await session.ping(Math.max(interval, 1000))) === undefined && !session.end) unanswered += 1;
@@ -75,7 +71,7 @@ export async function pingTestStep(
       }
       completed = interval;
     }
-    if (!session.end) await Promise.race([session.ended, wait(GOAWAY_GRACE_MS)]);
+    if (!session.end) await waitAtMost(GOAWAY_GRACE_MS, session.ended);
     const end = session.end;
     const ms = elapsed();
     if (end?.kind === 'goaway' && end.code === GOAWAY_ENHANCE_YOUR_CALM && end.data === 'too_many_pings') {

@@ -36,3 +36,16 @@ export function seconds(ms: number): string {
   const s = ms / 1000;
   return `${s < 10 ? s.toFixed(2) : s.toFixed(1)} s`;
 }
+
+/** Waits `ms`, or until `until` settles if that is sooner; the timer never outlives the wait. */
+export async function waitAtMost(ms: number, until: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, ms));
+  });
+  try {
+    await Promise.race([until, elapsed]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
