@@ -9,7 +9,7 @@ import { DiagnoseGrpcServer, Http1OnlyTlsServer, TableDnsServer } from './harnes
 import { NxdomainDnsServer } from './harness/dns-server.js';
 import { GrpcTarget } from './harness/grpc-target.js';
 import { listenLoopback } from './harness/listen.js';
-import { Http1Target } from './harness/raw-h2-server.js';
+import { answers, Http1Target, RawH2Server } from './harness/raw-h2-server.js';
 import { TcpProxy } from './harness/tcp-proxy.js';
 import { makeTlsMaterial, serverCredentials, type TlsMaterial } from './harness/tls-material.js';
 
@@ -173,6 +173,42 @@ describe('grpc-pulse diagnose: layers', () => {
     expect(lax.step('tls').status).toBe('warn');
     expect(lax.step('health-check').status).toBe('ok');
     expect(lax.code).toBe(0);
+  });
+
+  it("mTLS without a client certificate: the server's alert fails http2 with tls_error; with one, ok", async () => {
+    const m = material();
+    const server = later(
+      await new DiagnoseGrpcServer({
+        health: { '': 'SERVING' },
+        credentials: serverCredentials(m.server, m.caPem),
+      }).start(),
+    );
+    const tls = [`localhost:${server.port}`, '--tls', '--tls-ca-cert', m.caFile];
+    const without = await diagnoseJson(tls);
+    expect(without.code).toBe(2);
+    const failedStep = without.report.steps.find((s) => s.status === 'fail');
+    // TLS 1.3 sends the alert after the client finished its handshake: the first read sees it.
+    expect(failedStep?.name).toMatch(/^(tls|http2)$/);
+    expect(failedStep?.detail).toMatch(/^tls_error: .*certificate required/);
+    const withCert = await diagnoseJson([
+      ...tls,
+      '--tls-client-cert',
+      m.client.cert,
+      '--tls-client-key',
+      m.client.key,
+    ]);
+    expect(withCert.code).toBe(0);
+    expect(withCert.step('health-check').status).toBe('ok');
+  });
+
+  it('an LB error page over HTTP/2 (502): health-check fails http_error, exit 3', async () => {
+    const server = later(await new RawH2Server(answers.httpError(502)).start());
+    const run = await diagnoseJson([server.address]);
+    expect(run.code).toBe(3);
+    expect(run.step('http2').status).toBe('ok');
+    expect(run.step('health-check')).toMatchObject({ status: 'fail', ...docsRow('http_error') });
+    expect(run.step('health-check').detail).toMatch(/^http_error: UNAVAILABLE: .*502/);
+    expect(run.step('reflection').status).toBe('skipped');
   });
 
   it('an HTTP/1.1-only TLS server (ALPN downgrade): tls fails naming ALPN http/1.1, exit 2', async () => {

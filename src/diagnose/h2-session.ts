@@ -104,6 +104,9 @@ export class RawSession {
         Math.max(1, deadline - performance.now()),
       );
       session.on('error', (err) => fail(err.message, false));
+      // A TLS alert after the handshake (TLS 1.3: "certificate required" from an mTLS server) arrives
+      // on the socket, which the session does not always pass on.
+      socket.on('error', (err) => fail(err.message, false));
       session.once('close', () => fail('the connection closed before the server sent SETTINGS', false, true));
       socket.once('end', () =>
         fail('the server closed the connection (FIN) before sending SETTINGS', false, true),
@@ -112,10 +115,7 @@ export class RawSession {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        session.removeAllListeners('error');
-        session.removeAllListeners('close');
-        socket.removeAllListeners('end');
-        session.on('error', () => {});
+        // The listeners above stay: once settled they do nothing, and they keep errors from throwing.
         resolve({ session: new RawSession(session, socket, settings, endpoint) });
       });
     });
