@@ -17,6 +17,7 @@ export const METRICS = {
   disconnects: 'grpc_probe_disconnects_total',
   connectionDuration: 'grpc_probe_connection_duration_seconds',
   tlsCertExpiry: 'grpc_probe_tls_cert_expiry_timestamp_seconds',
+  backends: 'grpc_probe_backends',
   buildInfo: 'grpc_pulse_build_info',
   configReloadSuccessful: 'grpc_pulse_config_last_reload_successful',
   configReloadSuccessTimestamp: 'grpc_pulse_config_last_reload_success_timestamp_seconds',

@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { expect } from 'vitest';
 import { runDiagnose } from '../../src/diagnose/diagnose-command.js';
 import type { Report, Step } from '../../src/diagnose/types.js';
 
@@ -46,6 +47,14 @@ export async function diagnoseJson(args: string[]): Promise<Diagnosed> {
       return found;
     },
   };
+}
+
+/** A failed step's cause is the docs' "likely cause" cell, its fix starts with "what to check". */
+export function expectDocs(step: Step, reason: string): void {
+  const row = docsRow(reason);
+  expect(step.cause, `cause of ${step.name}`).toBe(row.cause);
+  expect(step.fix?.startsWith(row.fix), `fix of ${step.name}: ${step.fix}`).toBe(true);
+  expect(step.fix).toMatch(/\(runbook: docs\/runbooks\/Grpc[A-Za-z]+\.md\)$/);
 }
 
 /** The "likely cause" and "what to check" cells of docs/troubleshooting.md's row for `reason`. */
