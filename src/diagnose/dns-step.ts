@@ -71,7 +71,10 @@ export async function dnsStep(options: DiagnoseOptions): Promise<DnsResult> {
     };
   }
   try {
-    const { addresses, resolver } = await resolveWith(options);
+    const resolved = await resolveWith(options);
+    const { resolver } = resolved;
+    // getaddrinfo repeats an address once per socket type on some systems: one TCP step each.
+    const addresses = resolved.addresses.filter((a, i, all) => all.findIndex((b) => b.ip === a.ip) === i);
     const list = addresses.map((a) => `${a.ip} (${a.family === 4 ? 'A' : 'AAAA'})`).join(', ');
     const detail = `${options.host} → ${list} via ${resolver}`;
     if (addresses.length === 1 && SERVICE_NAME.test(options.host)) {
