@@ -24,7 +24,7 @@ async function grpcServer(serverOptions: Record<string, number> = {}): Promise<D
 describe('grpc-pulse diagnose --idle-test', () => {
   it('a server idle timeout (grpc.max_connection_idle_ms): server_goaway at its cutoff; busy stays open', async () => {
     const server = await grpcServer({ 'grpc.max_connection_idle_ms': 1500 });
-    const run = await diagnoseJson([server.address, '--idle-test', '4s']);
+    const run = await diagnoseJson([server.address, '--idle-test', '3s']);
     expect(run.code).toBe(0);
     expect(run.report.findings.idle_cutoff_by).toBe('server_goaway');
     expect(run.report.findings.idle_cutoff_seconds).toBeGreaterThanOrEqual(1.4);
@@ -32,8 +32,24 @@ describe('grpc-pulse diagnose --idle-test', () => {
     expect(run.step('idle-test').status).toBe('ok');
     expect(run.step('idle-test').detail).toMatch(/GOAWAY code 0/);
     // The Watch call keeps the other connection out of the idle timeout.
-    expect(run.step('max-connection-age').detail).toMatch(/still open after 4\.00 s/);
+    expect(run.step('max-connection-age').detail).toMatch(/still open after 3\.00 s/);
     expect(run.report.findings.max_connection_age_seconds).toBeUndefined();
+  });
+
+  it('C-core max_connection_idle (python3-grpcio): server_goaway with its debug data', async (context) => {
+    needs(context, hasPythonGrpc(), `python3-grpcio for ${DEBIAN_PYTHON}`);
+    const server = await ChildServer.start(DEBIAN_PYTHON, [
+      'test/fixtures/python/health_server.py',
+      '--max-idle-ms',
+      '1500',
+    ]);
+    cleanup.push(() => server.kill());
+    const run = await diagnoseJson([server.address, '--idle-test', '3s']);
+    expect(run.code).toBe(0);
+    expect(run.report.findings.idle_cutoff_by).toBe('server_goaway');
+    expect(run.report.findings.idle_cutoff_seconds).toBeGreaterThanOrEqual(1.4);
+    expect(run.report.findings.idle_cutoff_seconds).toBeLessThanOrEqual(2.9);
+    expect(run.step('idle-test').detail).toMatch(/GOAWAY code \d+ debug data "[^"]*idle[^"]*"/);
   });
 
   it('max_connection_age: the busy connection is drained with GOAWAY NO_ERROR "max_age"', async () => {

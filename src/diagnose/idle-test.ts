@@ -67,7 +67,7 @@ export function idleVerdict(
             'idle-test',
             'ok',
             ms,
-            `the server closed the idle connection after ${seconds(idle.atMs)} with ${describeGoaway(idle)}: its max connection idle time`,
+            `the server (or an HTTP/2 proxy in front of it) closed the idle connection after ${seconds(idle.atMs)} with ${describeGoaway(idle)}: its max connection idle time`,
           ),
           fix: 'nothing required: a graceful GOAWAY, grpc-js reconnects on the next call (keepalive pings do not count as calls, so they do not prevent it)',
         },
