@@ -2,6 +2,7 @@
 // asserts the step's status, its classified reason with the docs' cause and fix, and the exit code.
 
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from './harness/cli-process.js';
 import { diagnoseJson, expectDocs } from './harness/diagnose-run.js';
@@ -10,6 +11,7 @@ import { NxdomainDnsServer } from './harness/dns-server.js';
 import { GrpcTarget } from './harness/grpc-target.js';
 import { listenLoopback } from './harness/listen.js';
 import { answers, Http1Target, RawH2Server } from './harness/raw-h2-server.js';
+import { tempDir } from './harness/services.js';
 import { TcpProxy } from './harness/tcp-proxy.js';
 import { makeTlsMaterial, serverCredentials, type TlsMaterial } from './harness/tls-material.js';
 
@@ -85,6 +87,23 @@ describe('grpc-pulse diagnose: layers', () => {
     expect(run.step('dns').detail).toMatch(/^dns_error: orders\.missing\.test/);
     expect(run.step('tcp').status).toBe('skipped');
     expect(dns.queries).toBeGreaterThan(0);
+  });
+
+  it('a Unix socket: every layer over it, exit 0; a socket that does not exist is connection_refused, exit 2', async () => {
+    const path = join(tempDir('diagnose-unix'), 'grpc.sock');
+    later(
+      await new DiagnoseGrpcServer({ health: { '': 'SERVING' }, reflection: true, unixPath: path }).start(),
+    );
+    const run = await diagnoseJson([`unix:${path}`]);
+    expect(run.code).toBe(0);
+    expect(run.step('dns').detail).toBe(`unix socket ${path}: no lookup`);
+    expect(run.step('tcp').detail).toBe(`unix:${path} connected`);
+    for (const name of ['http2', 'health-check', 'health-watch', 'reflection'])
+      expect(run.step(name).status).toBe('ok');
+    const missing = await diagnoseJson([`unix:${path}.missing`]);
+    expect(missing.code).toBe(2);
+    expect(missing.step('tcp').detail).toMatch(/^connection_refused: unix:.*\.missing: connect ENOENT/);
+    expectDocs(missing.step('tcp'), 'connection_refused');
   });
 
   it('a Kubernetes Service name with one address: dns warns with the headless-Service hint, exit 0', async () => {

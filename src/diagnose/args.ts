@@ -24,6 +24,8 @@ export interface DiagnoseOptions {
   /** Host name or IP literal (no brackets). */
   host: string;
   port: number;
+  /** `unix:PATH`: a Unix domain socket (host is then "localhost", port 0). */
+  unixPath?: string;
   /** `dns://SERVER:PORT/host:port`: the DNS server to ask instead of the system resolver. */
   dnsServer?: { host: string; port: number };
   tls?: DiagnoseTls;
@@ -42,7 +44,7 @@ export const DIAGNOSE_USAGE = `Usage: grpc-pulse diagnose ADDRESS [options]
 
 Checks every layer between here and a gRPC server, one step each: DNS, TCP to every address, TLS,
 HTTP/2 (SETTINGS, PING round trip), health (Check, Watch, List), reflection. A failed step names the
-likely cause and the fix. ADDRESS is host:port, dns:///host:port or dns://DNS_SERVER:PORT/host:port.
+likely cause and the fix. ADDRESS is host:port, dns:///host:port, dns://DNS_SERVER:PORT/host:port or unix:PATH.
 
   --service NAME            health service to check ("" = the whole server)
   --tls                     use TLS; --tls-no-verify, --tls-ca-cert FILE, --tls-client-cert FILE,
@@ -97,8 +99,12 @@ function hostPort(text: string, what: string): { host: string; port: number } {
   return { host: match[1], port };
 }
 
-/** ADDRESS: host:port, dns:///host:port, dns://SERVER[:PORT]/host:port. */
-export function parseAddress(address: string): Pick<DiagnoseOptions, 'host' | 'port' | 'dnsServer'> {
+/** ADDRESS: host:port, dns:///host:port, dns://SERVER[:PORT]/host:port, unix:PATH (as grpc-js). */
+export function parseAddress(
+  address: string,
+): Pick<DiagnoseOptions, 'host' | 'port' | 'dnsServer' | 'unixPath'> {
+  const unix = /^unix:(?:\/\/)?(.+)$/.exec(address);
+  if (unix?.[1]) return { host: 'localhost', port: 0, unixPath: unix[1] };
   const dns = /^dns:\/\/([^/]*)\/(.+)$/.exec(address);
   if (!dns) return hostPort(address, 'ADDRESS');
   const target = hostPort(dns[2] ?? '', 'the host:port of a dns: ADDRESS');

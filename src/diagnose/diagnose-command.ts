@@ -59,6 +59,7 @@ export async function diagnose(
     ip: reachable.ip,
     port: options.port,
     host: options.host,
+    ...(reachable.family === 'unix' ? { path: reachable.ip } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
   };
   if (options.tls) {

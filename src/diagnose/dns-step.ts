@@ -10,8 +10,9 @@ import { failed, step, stopwatch } from './step.js';
 import type { StepResult } from './types.js';
 
 export interface ResolvedAddress {
+  /** An IP address, or the path of a Unix socket. */
   ip: string;
-  family: 4 | 6;
+  family: 4 | 6 | 'unix';
 }
 
 export interface DnsResult {
@@ -63,6 +64,12 @@ async function resolveWith(
 
 export async function dnsStep(options: DiagnoseOptions): Promise<DnsResult> {
   const elapsed = stopwatch();
+  if (options.unixPath !== undefined) {
+    return {
+      step: step('dns', 'ok', elapsed(), `unix socket ${options.unixPath}: no lookup`),
+      addresses: [{ ip: options.unixPath, family: 'unix' }],
+    };
+  }
   const family = isIP(options.host);
   if (family !== 0) {
     return {

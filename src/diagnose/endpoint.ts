@@ -8,9 +8,17 @@ import type { DiagnoseTls } from './args.js';
 export interface Endpoint {
   ip: string;
   port: number;
+  /** A Unix socket path instead of ip and port. */
+  path?: string;
   /** The host of ADDRESS: the `:authority`, and the TLS name unless --tls-server-name says otherwise. */
   host: string;
   tls?: DiagnoseTls;
+}
+
+/** The `:authority` of calls on this endpoint (grpc-js uses "localhost" for a Unix socket). */
+export function authorityOf(endpoint: Endpoint): string {
+  if (endpoint.path !== undefined) return 'localhost';
+  return `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
 }
 
 /** The name the server certificate must carry. */
@@ -23,8 +31,7 @@ export function tlsConnectOptions(endpoint: Endpoint, alpn: string[], verify: bo
   const name = tlsName(endpoint);
   const pem = (text: string | undefined) => (text ? Buffer.from(text) : undefined);
   return {
-    host: endpoint.ip,
-    port: endpoint.port,
+    ...(endpoint.path !== undefined ? { path: endpoint.path } : { host: endpoint.ip, port: endpoint.port }),
     // SNI must be a host name (RFC 6066 §3), never an IP literal.
     ...(isIP(name) === 0 ? { servername: name } : {}),
     ALPNProtocols: alpn,
@@ -47,7 +54,9 @@ export function openSocket(
   return new Promise((resolve) => {
     const socket: Socket = endpoint.tls
       ? tlsConnect(tlsConnectOptions(endpoint, alpn, verify))
-      : new Socket().connect({ host: endpoint.ip, port: endpoint.port });
+      : endpoint.path !== undefined
+        ? new Socket().connect({ path: endpoint.path })
+        : new Socket().connect({ host: endpoint.ip, port: endpoint.port });
     const timer = setTimeout(() => {
       socket.destroy();
       resolve({ error: `no connection within ${timeoutMs} ms`, timeout: true });

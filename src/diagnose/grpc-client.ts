@@ -15,11 +15,13 @@ export interface DiagnoseClient {
 }
 
 export function diagnoseClient(endpoint: Endpoint, options: DiagnoseOptions): DiagnoseClient {
-  const address = hostPortOf(endpoint.ip, endpoint.port);
+  const address =
+    endpoint.path !== undefined ? `unix:${endpoint.path}` : hostPortOf(endpoint.ip, endpoint.port);
   const tls = endpoint.tls;
   const spec: ChannelSpec = {
     address,
-    authority: isIP(endpoint.host) === 0 ? `${endpoint.host}:${endpoint.port}` : '',
+    authority:
+      endpoint.path === undefined && isIP(endpoint.host) === 0 ? `${endpoint.host}:${endpoint.port}` : '',
     tls: tls && {
       caPem: tls.caPem,
       certChainPem: tls.certPem,

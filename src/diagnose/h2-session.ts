@@ -10,7 +10,7 @@ import {
   type Settings,
 } from 'node:http2';
 import type { Socket } from 'node:net';
-import { type Endpoint, openSocket } from './endpoint.js';
+import { authorityOf, type Endpoint, openSocket } from './endpoint.js';
 
 /** How a session ended, first evidence wins; `atMs` counts from the moment SETTINGS arrived. */
 export type SessionEnd =
@@ -45,7 +45,7 @@ export class RawSession {
     this.#session = session;
     this.settings = settings;
     this.readyAt = performance.now();
-    this.#authority = `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+    this.#authority = authorityOf(endpoint);
     this.#scheme = endpoint.tls ? 'https' : 'http';
     this.ended = new Promise((resolve) => {
       const finish = (end: SessionEnd) => {
@@ -84,12 +84,9 @@ export class RawSession {
     if ('error' in opened) return opened;
     const socket = opened.socket;
     return new Promise((resolve) => {
-      const session = connect(
-        `${endpoint.tls ? 'https' : 'http'}://${endpoint.ip.includes(':') ? `[${endpoint.ip}]` : endpoint.ip}:${endpoint.port}`,
-        {
-          createConnection: () => socket,
-        },
-      );
+      const session = connect(`${endpoint.tls ? 'https' : 'http'}://${authorityOf(endpoint)}`, {
+        createConnection: () => socket,
+      });
       let settled = false;
       const fail = (error: string, timeout: boolean, closed = false) => {
         if (settled) return;

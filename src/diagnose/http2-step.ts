@@ -23,7 +23,10 @@ export async function http2Step(endpoint: Endpoint, timeoutMs: number): Promise<
       ...(opened.timeout ? { code: Status.DEADLINE_EXCEEDED } : {}),
     };
     // A plaintext client meeting a TLS server sees only a closed connection: ask the port directly.
-    const peerSpeaksTls = !endpoint.tls && (await speaksTls(endpoint.ip, endpoint.port, timeoutMs));
+    const peerSpeaksTls =
+      !endpoint.tls &&
+      endpoint.path === undefined &&
+      (await speaksTls(endpoint.ip, endpoint.port, timeoutMs));
     // An EOF before SETTINGS is connection_closed (the classifier reads grpc-js's words for it, which a
     // raw session does not produce); everything else is the classifier's.
     const result = failed(

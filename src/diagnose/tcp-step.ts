@@ -14,9 +14,13 @@ export function hostPortOf(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-type Connected = { ok: true } | { ok: false; timeout: boolean; message: string };
+function label({ ip, family }: ResolvedAddress, port: number): string {
+  return family === 'unix' ? `unix:${ip}` : hostPortOf(ip, port);
+}
 
-function connectOnce(ip: string, port: number, timeoutMs: number): Promise<Connected> {
+type Connected = { ok: true } | { ok: false; timeout: boolean; message: string; code?: string };
+
+function connectOnce(address: ResolvedAddress, port: number, timeoutMs: number): Promise<Connected> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const timer = setTimeout(() => {
@@ -30,9 +34,15 @@ function connectOnce(ip: string, port: number, timeoutMs: number): Promise<Conne
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      resolve({ ok: false, timeout: false, message: `connect ${err.code ?? err.message}` });
+      resolve({
+        ok: false,
+        timeout: false,
+        message: `connect ${err.code ?? err.message}`,
+        ...(err.code ? { code: err.code } : {}),
+      });
     });
-    socket.connect({ host: ip, port });
+    if (address.family === 'unix') socket.connect({ path: address.ip });
+    else socket.connect({ host: address.ip, port });
   });
 }
 
@@ -42,10 +52,10 @@ export async function tcpSteps(
   timeoutMs: number,
 ): Promise<StepResult[]> {
   const steps = await Promise.all(
-    addresses.slice(0, MAX_TCP_ADDRESSES).map(async ({ ip }) => {
+    addresses.slice(0, MAX_TCP_ADDRESSES).map(async (address) => {
       const elapsed = stopwatch();
-      const target = hostPortOf(ip, port);
-      const result = await connectOnce(ip, port, timeoutMs);
+      const target = label(address, port);
+      const result = await connectOnce(address, port, timeoutMs);
       if (result.ok) return step('tcp', 'ok', elapsed(), `${target} connected`);
       return failed(
         'tcp',
@@ -54,7 +64,10 @@ export async function tcpSteps(
         'connection',
         result.timeout
           ? { code: Status.DEADLINE_EXCEEDED, details: result.message, connected: false }
-          : { details: result.message, connected: false },
+          : // SPEC: a Unix socket that does not exist is connection_refused, like nothing listening.
+            result.code === 'ENOENT'
+            ? 'connection_refused'
+            : { details: result.message, connected: false },
       );
     }),
   );

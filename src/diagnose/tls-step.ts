@@ -121,7 +121,7 @@ export async function tlsStep(endpoint: Endpoint, timeoutMs: number): Promise<St
     return failed(
       'tls',
       elapsed(),
-      `handshake with ${endpoint.ip}:${endpoint.port} failed: ${opened.error}`,
+      `handshake with ${endpoint.path ?? `${endpoint.ip}:${endpoint.port}`} failed: ${opened.error}`,
       'connection',
       handshakeFailure(opened.error, opened.timeout),
     );

@@ -16,6 +16,8 @@ export interface DiagnoseTargetOptions {
   reflection?: boolean;
   serverOptions?: ChannelOptions;
   credentials?: ServerCredentials;
+  /** Listen on this Unix socket instead of 127.0.0.1:0. */
+  unixPath?: string;
 }
 
 /** A grpc-js server on 127.0.0.1 serving grpc.health.v1 (and reflection of it) with `serverOptions`. */
@@ -47,7 +49,7 @@ export class DiagnoseGrpcServer {
     }
     this.port = await new Promise<number>((resolve, reject) =>
       this.#server.bindAsync(
-        '127.0.0.1:0',
+        this.#options.unixPath ? `unix:${this.#options.unixPath}` : '127.0.0.1:0',
         this.#options.credentials ?? ServerCredentials.createInsecure(),
         (err, port) => (err ? reject(err) : resolve(port)),
       ),
