@@ -35,6 +35,16 @@ function chainOf(leaf: DetailedPeerCertificate): string {
 function handshake(socket: TLSSocket, endpoint: Endpoint, ms: number): StepResult {
   const name = tlsName(endpoint);
   const cert = socket.getPeerCertificate(true);
+  // An anonymous or PSK handshake presents no certificate: there is nothing to verify or show.
+  if (!cert?.valid_to) {
+    return failed(
+      'tls',
+      ms,
+      `the server presented no certificate (${socket.getProtocol()})`,
+      'connection',
+      'tls_error',
+    );
+  }
   const alpn = socket.alpnProtocol;
   const insecure = endpoint.tls?.insecure === true;
   const san = cert.subjectaltname ?? 'no SAN';
