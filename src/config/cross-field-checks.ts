@@ -18,6 +18,9 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : und
 const list = (v: unknown): Loose<Record<string, unknown>>[] =>
   Array.isArray(v) ? v.filter((x) => x !== null && typeof x === 'object') : [];
 
+const expectOf = (rpc: Loose<Record<string, unknown>>): Record<string, unknown> =>
+  rpc.expect !== null && typeof rpc.expect === 'object' ? (rpc.expect as Record<string, unknown>) : {};
+
 /** Rules that involve more than one field; each reports at the most specific path. */
 export function checkAcrossFields(config: Loose<RawConfig>, ctx: z.RefinementCtx): void {
   // A field that already failed holds its raw input (10 is not 10ms): rules skip what it would feed.
@@ -31,6 +34,15 @@ export function checkAcrossFields(config: Loose<RawConfig>, ctx: z.RefinementCtx
   );
   if (Array.isArray(config.targets) && config.targets.length === 0 && !demoEnabled && !misspelledTopKey) {
     custom(ctx, 'no targets configured (add one under targets, or set demo.enabled: true)', ['targets']);
+  }
+  const limits = (config.limits ?? {}) as Loose<RawConfig['limits']>;
+  const maxTargets = num(limits.max_targets);
+  if (maxTargets !== undefined && targets.length > maxTargets) {
+    custom(
+      ctx,
+      `${targets.length} targets configured, more than limits.max_targets (${maxTargets}); raise it or split the config`,
+      ['targets'],
+    );
   }
   const defaultTimeout = failed('defaults', 'timeout') ? undefined : num(defaults.timeout);
   const defaultInterval = failed('defaults', 'interval') ? undefined : num(defaults.interval);
@@ -101,6 +113,14 @@ export function checkAcrossFields(config: Loose<RawConfig>, ctx: z.RefinementCtx
           ctx,
           `timeout ${formatDuration(rpcTimeout)} must be shorter than interval ${formatDuration(rpcInterval)}`,
           at('rpcs', j, r.timeout !== undefined ? 'timeout' : 'interval'),
+        );
+      }
+      const maxLatency = failed(...at('rpcs', j, 'expect')) ? undefined : num(expectOf(r).max_latency);
+      if (maxLatency !== undefined && rpcTimeout !== undefined && maxLatency >= rpcTimeout) {
+        custom(
+          ctx,
+          `max_latency ${formatDuration(maxLatency)} must be shorter than the rpc's timeout ${formatDuration(rpcTimeout)} (a slower call ends in DEADLINE_EXCEEDED)`,
+          at('rpcs', j, 'expect', 'max_latency'),
         );
       }
     });

@@ -1,7 +1,7 @@
 // Everything that runs for one configured target: its channel and its probes. start() and close() are
 // explicit and idempotent; close() stops every probe before it closes the channel they use.
 
-import { Client, credentials, type Metadata } from '@grpc/grpc-js';
+import { Client, credentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { TargetConfig } from '../config/schema.js';
 import { type ConnectionObserver, ConnectionWatcher } from '../connection/watcher.js';
@@ -12,7 +12,7 @@ import { ProtoFileSource, ReflectionSource } from '../probes/method-source.js';
 import { type HealthStatus, healthProbeName, type ProbeObserver, type ProbeResult } from '../probes/probe.js';
 import { withStartupGrace } from '../probes/startup-grace.js';
 import { UnaryProbe } from '../probes/unary.js';
-import { buildMetadata, createChannel } from './channel.js';
+import { createChannel, metadataSource } from './channel.js';
 
 /** A running probe: anything with start() and an idempotent close(). */
 interface Runnable {
@@ -75,7 +75,7 @@ export class TargetRunner {
     this.#watcher = watcher;
     watcher.start();
     const evidence = new FailureEvidenceCollector(config.address, config.tls === undefined, watcher);
-    const metadata = cachedMetadata(buildMetadata(config.metadata));
+    const metadata = metadataSource(config.metadata);
     this.#probes = config.health.map((health) => {
       const ctx: HealthProbeContext = {
         target: config.name,
@@ -97,7 +97,7 @@ export class TargetRunner {
         target: config.name,
         rpc,
         client,
-        metadata: cachedMetadata(buildMetadata(config.metadata, rpc.metadata)),
+        metadata: metadataSource(config.metadata, rpc.metadata),
         source: rpc.proto ? new ProtoFileSource(rpc) : new ReflectionSource(rpc, client, watcher),
         observer: this.#observer,
         evidence,
@@ -153,9 +153,4 @@ async function checkOneShot(
   };
   await checkOnce({ ...ctx, observer: capture }, signal);
   return captured;
-}
-
-/** Built once per probe (secrets revealed once); each call gets its own copy, as grpc-js may add to it. */
-function cachedMetadata(metadata: Metadata): () => Metadata {
-  return () => metadata.clone();
 }

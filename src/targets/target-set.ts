@@ -22,11 +22,16 @@ export interface TargetSetDeps {
   log: Logger;
 }
 
-/** A digest of everything a runner is built from, secrets included (as a hash, not in clear). */
+/**
+ * A digest of everything a runner is built from, secrets included (as a hash of their values).
+ * The replacer reads the holder's own value (`this[key]`): `value` is what Secret.toJSON() already
+ * turned into "<redacted>", which would make a rotated secret look unchanged.
+ */
 export function targetFingerprint(target: TargetConfig): string {
-  const json = JSON.stringify(target, (_key, value: unknown) =>
-    value instanceof Secret ? `secret:${value.reveal()}` : value,
-  );
+  const json = JSON.stringify(target, function (this: Record<string, unknown>, key, value: unknown) {
+    const own = this[key];
+    return own instanceof Secret ? `secret:${own.source}:${own.digest()}` : value;
+  });
   return createHash('sha256').update(json).digest('hex');
 }
 
