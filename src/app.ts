@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ConfigWatcher } from './config/config-watcher.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
+import { redactError } from './config/redact.js';
 import { type Config, DEMO_TARGET_NAME, type TargetConfig } from './config/schema.js';
+import { SecretFileWatcher } from './config/secret-watcher.js';
 import { traceTap } from './connection/trace-tap.js';
 import { CONNECTION_OBSERVER_METHODS, type ConnectionObserver } from './connection/watcher.js';
 import { DEMO_PROTO, DEMO_SERVICE, type DemoOptions, DemoServer } from './demo/demo-server.js';
@@ -18,6 +20,8 @@ import { ProbeRecorder } from './metrics/probe-recorder.js';
 import { ProcessRecorder } from './metrics/process-recorder.js';
 import { PROBE_OBSERVER_METHODS, type ProbeObserver } from './probes/probe.js';
 import { buildServer } from './server/build-server.js';
+import { tlsServerOptions, type WebConfig } from './server/web-config.js';
+import { WebSecurity } from './server/web-security.js';
 import { StatusStore } from './status/status-store.js';
 import { TargetRunner } from './targets/target-runner.js';
 import { TargetSet } from './targets/target-set.js';
@@ -31,6 +35,10 @@ export interface AppOptions {
   /** Overrides for the demo's rhythm (tests shorten it). */
   demo?: DemoOptions;
   env?: NodeJS.ProcessEnv;
+  /** The exporter-toolkit web config in effect (TLS, basic auth) and the file it is re-read from. */
+  web?: { file: string; config: WebConfig };
+  /** --web.enable-lifecycle: POST /-/reload works whatever server.enable_lifecycle says. */
+  enableLifecycle?: boolean;
 }
 
 export type ReloadResult = { ok: true } | { ok: false; error: string };
@@ -85,10 +93,14 @@ export class App {
   readonly #targets: TargetSet;
   readonly #server: FastifyInstance;
   #watcher: ConfigWatcher | undefined;
+  readonly #web: WebSecurity | undefined;
+  readonly #secretFiles: SecretFileWatcher;
   #demo: DemoServer | undefined;
   #demoAddress: string | undefined;
   #ready = false;
   #closing: Promise<void> | undefined;
+  /** One-off /probe calls in flight. */
+  readonly #inflight = new Set<AbortController>();
   /** Reloads run one after another (SIGHUP, POST /-/reload and the file watcher may coincide). */
   #reloading: Promise<unknown> = Promise.resolve();
 
@@ -110,7 +122,14 @@ export class App {
       status: this.#status,
       log: this.#log,
     });
+    this.#secretFiles = new SecretFileWatcher(this.#log);
+    const web = options.web ? new WebSecurity(options.web.config) : undefined;
+    this.#web = web;
+    const tls = options.web?.config.tls;
     this.#server = buildServer({
+      ...(tls ? { https: tlsServerOptions(tls) } : {}),
+      ...(web ? { secure: (server: FastifyInstance) => web.install(server) } : {}),
+      lifecycleEnabled: () => options.enableLifecycle === true || this.#config.server.enable_lifecycle,
       metrics: () => this.metricsText(),
       logger: this.#log,
       isReady: () => this.#ready,
@@ -148,14 +167,19 @@ export class App {
       this.#log.info({ address: this.#demoAddress }, 'demo target started');
     }
     await this.#targets.apply(this.#desiredTargets(this.#config));
+    this.#secretFiles.update(this.#runningConfigs());
     this.#processRecorder.configLoaded(true);
     const url = await this.#server.listen(splitHostPort(this.#config.server.listen));
+    if (this.#web && this.#options.web) this.#web.watch(this.#options.web.file, this.#server, this.#log);
     if (this.#options.configFile) {
       this.#watcher = new ConfigWatcher(
         this.#options.configFile,
         () => {
           this.#log.info({ file: this.#options.configFile }, 'config file changed');
-          void this.reload();
+          // reload() never rejects; the catch only keeps a bug from becoming an unhandled rejection.
+          this.reload().catch((err: unknown) =>
+            this.#log.error({ error: redactError(err) }, 'reload failed'),
+          );
         },
         () => this.#log.debug('config file checked, unchanged'),
       );
@@ -171,7 +195,15 @@ export class App {
    * running config stays, the errors are logged and returned, and the reload gauge goes to 0.
    */
   reload(): Promise<ReloadResult> {
-    const next = this.#reloading.then(() => this.#reload());
+    const next = this.#reloading
+      .then(() => this.#reload())
+      .catch((err: unknown): ReloadResult => {
+        // Whatever failed (a target that would not start), the reload is reported, never thrown.
+        const error = redactError(err);
+        this.#processRecorder.configLoaded(false);
+        this.#log.error({ error }, 'config reload failed');
+        return { ok: false, error };
+      });
     this.#reloading = next;
     return next;
   }
@@ -202,6 +234,7 @@ export class App {
     this.#log.level = config.log.level;
     this.#config = config;
     const summary = await this.#targets.apply(this.#desiredTargets(config));
+    this.#secretFiles.update(this.#runningConfigs());
     this.#processRecorder.configLoaded(true);
     this.#log.info(summary, 'config reloaded');
     return { ok: true };
@@ -226,10 +259,17 @@ export class App {
         status: 400,
         error: `unknown module "${name}" for target "${targetName}" (known: ${names.join(', ')})`,
       };
-    const outcome = await shot;
+    // close() aborts what is in flight, so a stop never waits for a slow target.
+    this.#inflight.add(abort);
+    const outcome = await shot.finally(() => this.#inflight.delete(abort));
     if (!outcome) return { status: 503, error: 'probe cancelled: grpc-pulse is reloading or stopping' };
     const seconds = (performance.now() - started) / 1000;
     return { ok: await renderProbeResult(outcome.result, outcome.healthStatus, seconds) };
+  }
+
+  /** The configs the runners actually hold: an unchanged target keeps the Secret objects it started with. */
+  #runningConfigs(): TargetConfig[] {
+    return this.#config.targets.flatMap((t) => this.#targets.get(t.name)?.config ?? []);
   }
 
   #desiredTargets(config: Config): TargetConfig[] {
@@ -243,7 +283,10 @@ export class App {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#ready = false;
+      for (const abort of this.#inflight) abort.abort();
       this.#watcher?.close();
+      this.#web?.close();
+      this.#secretFiles.close();
       await this.#reloading.catch(() => {});
       await this.#targets.close();
       await this.#demo?.close();

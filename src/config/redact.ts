@@ -9,12 +9,19 @@ export const REDACTED = '<redacted>';
 export function redact(text: string): string {
   let out = text;
   for (const value of knownSecretValues()) {
-    if (out.includes(value)) out = out.split(value).join(REDACTED);
-    const escaped = JSON.stringify(value).slice(1, -1);
-    if (escaped !== value && out.includes(escaped)) out = out.split(escaped).join(REDACTED);
+    // As written, as JSON escapes it (log lines, /api/v1/targets), as HTML escapes it (status page).
+    for (const form of new Set([value, JSON.stringify(value).slice(1, -1), escapeHtml(value)])) {
+      if (out.includes(form)) out = out.split(form).join(REDACTED);
+    }
   }
   return out;
 }
+
+const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 
 /** An error's message (and stack) made safe to print. */
 export function redactError(err: unknown): string {

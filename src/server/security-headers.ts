@@ -1,0 +1,22 @@
+// Response hardening for every reply: the redaction pass over text bodies (a target's error details
+// may quote a secret it was sent), X-Content-Type-Options everywhere, and a strict CSP plus
+// X-Frame-Options on HTML (the status page has one inline stylesheet and no script).
+
+import type { FastifyInstance } from 'fastify';
+import { redact } from '../config/redact.js';
+
+export const STATUS_PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+export function installSecurityHeaders(app: FastifyInstance): void {
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (type.startsWith('text/html')) {
+      if (!reply.hasHeader('Content-Security-Policy'))
+        reply.header('Content-Security-Policy', STATUS_PAGE_CSP);
+      if (!reply.hasHeader('X-Frame-Options')) reply.header('X-Frame-Options', 'DENY');
+    }
+    return typeof payload === 'string' ? redact(payload) : payload;
+  });
+}
