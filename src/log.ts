@@ -9,7 +9,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     level,
     base: { name: 'grpc-pulse' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    hooks: { streamWrite: redact },
+    hooks: { streamWrite: (line: string) => redact(line) },
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -5,13 +5,16 @@ import { knownSecretValues } from './secret.js';
 
 export const REDACTED = '<redacted>';
 
-/** `text` with every known secret value, in clear or as JSON escapes it, replaced by `<redacted>`. */
-export function redact(text: string): string {
+/**
+ * `text` with every known secret value, as written, as JSON escapes it (log lines, /api/v1/targets)
+ * or as HTML escapes it (the status page), replaced by `<redacted>` (escaped itself in HTML).
+ */
+export function redact(text: string, options: { html?: boolean } = {}): string {
+  const placeholder = options.html ? escapeHtml(REDACTED) : REDACTED;
   let out = text;
   for (const value of knownSecretValues()) {
-    // As written, as JSON escapes it (log lines, /api/v1/targets), as HTML escapes it (status page).
     for (const form of new Set([value, JSON.stringify(value).slice(1, -1), escapeHtml(value)])) {
-      if (out.includes(form)) out = out.split(form).join(REDACTED);
+      if (out.includes(form)) out = out.split(form).join(placeholder);
     }
   }
   return out;

@@ -12,11 +12,12 @@ export function installSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('X-Content-Type-Options', 'nosniff');
     const type = String(reply.getHeader('content-type') ?? '');
-    if (type.startsWith('text/html')) {
+    const html = type.startsWith('text/html');
+    if (html) {
       if (!reply.hasHeader('Content-Security-Policy'))
         reply.header('Content-Security-Policy', STATUS_PAGE_CSP);
       if (!reply.hasHeader('X-Frame-Options')) reply.header('X-Frame-Options', 'DENY');
     }
-    return typeof payload === 'string' ? redact(payload) : payload;
+    return typeof payload === 'string' ? redact(payload, { html }) : payload;
   });
 }
