@@ -47,6 +47,10 @@ const INVALID: [string, string][] = [
     `${DIR}/invalid-ca-not-pem.yaml:5: targets[0].tls.ca_file: contains no PEM certificate (-----BEGIN CERTIFICATE-----)`,
   ],
   [
+    'invalid-dns-server-name.yaml',
+    `${DIR}/invalid-dns-server-name.yaml:3: targets[0].address: DNS server "resolver.internal" in "dns://resolver.internal/orders:50051" must be an IP address, optionally with a port`,
+  ],
+  [
     'invalid-duration-too-long.yaml',
     `${DIR}/invalid-duration-too-long.yaml:4: targets[0].interval: duration "30d" is longer than the maximum of 24d`,
   ],

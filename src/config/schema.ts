@@ -3,6 +3,7 @@
 // program sees only complete, valid, frozen values.
 
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_DURATION_BUCKETS } from '../metrics/names.js';
@@ -54,13 +55,30 @@ function checkHostPort(text: string): string | undefined {
   return undefined;
 }
 
+function isIpWithOptionalPort(text: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) return isIP(bracketed[1] ?? '') === 6 && Number(bracketed[2] ?? 0) <= 65535;
+  if (isIP(text) !== 0) return true;
+  const colon = text.lastIndexOf(':');
+  return (
+    isIP(text.slice(0, colon)) === 4 &&
+    /^\d+$/.test(text.slice(colon + 1)) &&
+    Number(text.slice(colon + 1)) <= 65535
+  );
+}
+
 /** Channel targets that grpc-js resolves: host:port, dns:[//authority/]host:port, ipv4:, ipv6:, unix:. */
 function checkAddress(text: string): string | undefined {
   if (text.startsWith('unix:')) {
     return text.length > 'unix:'.length ? undefined : `"${text}" names no socket path`;
   }
-  const dns = /^dns:(?:\/\/[^/]*\/)?(.*)$/.exec(text);
-  const hostPort = dns ? (dns[1] ?? '') : text.replace(/^ipv[46]:/, '');
+  const dns = /^dns:(?:\/\/([^/]*)\/)?(.*)$/.exec(text);
+  // grpc-js takes the DNS server only as an IP literal (and throws building the channel otherwise).
+  const server = dns?.[1];
+  if (server !== undefined && server !== '' && !isIpWithOptionalPort(server)) {
+    return `DNS server "${server}" in "${text}" must be an IP address, optionally with a port`;
+  }
+  const hostPort = dns ? (dns[2] ?? '') : text.replace(/^ipv[46]:/, '');
   const problem = checkHostPort(hostPort);
   if (problem === undefined && Number(hostPort.slice(hostPort.lastIndexOf(':') + 1)) === 0) {
     return `port 0 in "${text}" cannot be dialled`;
