@@ -11,20 +11,18 @@ import { redactError } from './config/redact.js';
 import { type Config, DEMO_TARGET_NAME, type TargetConfig } from './config/schema.js';
 import { SecretFileWatcher } from './config/secret-watcher.js';
 import { traceTap } from './connection/trace-tap.js';
-import { CONNECTION_OBSERVER_METHODS, type ConnectionObserver } from './connection/watcher.js';
 import { DEMO_PROTO, DEMO_SERVICE, type DemoOptions, DemoServer } from './demo/demo-server.js';
 import { ConnectionRecorder } from './metrics/connection-recorder.js';
 import { MetricTable } from './metrics/metric-table.js';
 import { renderProbeResult } from './metrics/probe-exposition.js';
 import { ProbeRecorder } from './metrics/probe-recorder.js';
 import { ProcessRecorder } from './metrics/process-recorder.js';
-import { PROBE_OBSERVER_METHODS, type ProbeObserver } from './probes/probe.js';
 import { buildServer } from './server/build-server.js';
 import { tlsServerOptions, type WebConfig } from './server/web-config.js';
 import { WebSecurity } from './server/web-security.js';
 import { StatusStore } from './status/status-store.js';
-import { TargetRunner } from './targets/target-runner.js';
-import { TargetSet } from './targets/target-set.js';
+import { TARGET_SINK_METHODS, type TargetSink } from './targets/sink.js';
+import { type ReconcileSummary, TargetPrepareError, TargetSet } from './targets/target-set.js';
 import { fanOut } from './util/fan-out.js';
 import { VERSION } from './version.js';
 
@@ -112,14 +110,7 @@ export class App {
     const connectionRecorder = new ConnectionRecorder(this.#table);
     this.#processRecorder = new ProcessRecorder(this.registry, VERSION);
     this.#targets = new TargetSet({
-      observer: fanOut<ProbeObserver>([probeRecorder, this.#status], PROBE_OBSERVER_METHODS),
-      connectionObserver: fanOut<ConnectionObserver>(
-        [connectionRecorder, this.#status],
-        CONNECTION_OBSERVER_METHODS,
-      ),
-      probeRecorder,
-      connectionRecorder,
-      status: this.#status,
+      sink: fanOut<TargetSink>([probeRecorder, connectionRecorder, this.#status], TARGET_SINK_METHODS),
       log: this.#log,
     });
     this.#secretFiles = new SecretFileWatcher(this.#log);
@@ -149,11 +140,6 @@ export class App {
   /** The HTTP server, for inject() in tests. */
   get server(): FastifyInstance {
     return this.#server;
-  }
-
-  /** The runner of a target, for one-off probes (/probe). */
-  target(name: string) {
-    return this.#targets.get(name);
   }
 
   /** Starts the demo (if enabled), every target and the HTTP server; returns the server's URL. */
@@ -231,9 +217,19 @@ export class App {
     ] as const) {
       if (before !== after) this.#log.warn({ key }, 'this setting changes only on restart');
     }
+    let summary: ReconcileSummary;
+    try {
+      summary = await this.#targets.apply(this.#desiredTargets(config));
+    } catch (err) {
+      if (!(err instanceof TargetPrepareError)) throw err;
+      // Nothing was stopped: the running targets and config stay as they were.
+      const error = `${file}: ${redactError(err)}`;
+      this.#processRecorder.configLoaded(false);
+      this.#log.error({ errors: [error] }, 'config reload rejected, keeping the running config');
+      return { ok: false, error };
+    }
     this.#log.level = config.log.level;
     this.#config = config;
-    const summary = await this.#targets.apply(this.#desiredTargets(config));
     this.#secretFiles.update(this.#runningConfigs());
     this.#processRecorder.configLoaded(true);
     this.#log.info(summary, 'config reloaded');
@@ -244,32 +240,29 @@ export class App {
   async #probeNow(targetName: string, module: string | undefined, scrapeBudgetMs: number) {
     const runner = this.#targets.get(targetName);
     if (!runner) return { status: 404, error: `unknown target "${targetName}"` };
-    const config = runner.config;
-    const names = TargetRunner.probeNames(config);
+    const names = runner.probeNames;
     const name = module ?? names[0] ?? '';
-    const timeoutMs = Math.min(
-      scrapeBudgetMs,
-      config.rpcs.find((r) => r.name === name)?.timeoutMs ?? config.timeoutMs,
-    );
-    const started = performance.now();
-    const abort = new AbortController();
-    const shot = runner.probeOnce(name, timeoutMs, abort.signal);
-    if (!shot)
+    const probe = runner.probe(name);
+    if (!probe)
       return {
         status: 400,
         error: `unknown module "${name}" for target "${targetName}" (known: ${names.join(', ')})`,
       };
+    const started = performance.now();
+    const abort = new AbortController();
     // close() aborts what is in flight, so a stop never waits for a slow target.
     this.#inflight.add(abort);
-    const outcome = await shot.finally(() => this.#inflight.delete(abort));
+    const outcome = await probe
+      .once(Math.min(scrapeBudgetMs, probe.timeoutMs), abort.signal)
+      .finally(() => this.#inflight.delete(abort));
     if (!outcome) return { status: 503, error: 'probe cancelled: grpc-pulse is reloading or stopping' };
     const seconds = (performance.now() - started) / 1000;
-    return { ok: await renderProbeResult(outcome.result, outcome.healthStatus, seconds) };
+    return { ok: await renderProbeResult(outcome, seconds) };
   }
 
   /** The configs the runners actually hold: an unchanged target keeps the Secret objects it started with. */
   #runningConfigs(): TargetConfig[] {
-    return this.#config.targets.flatMap((t) => this.#targets.get(t.name)?.config ?? []);
+    return this.#targets.configs();
   }
 
   #desiredTargets(config: Config): TargetConfig[] {

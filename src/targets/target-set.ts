@@ -6,19 +6,14 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { TargetConfig } from '../config/schema.js';
 import { Secret } from '../config/secret.js';
-import type { ConnectionObserver } from '../connection/watcher.js';
-import type { ConnectionRecorder } from '../metrics/connection-recorder.js';
-import type { ProbeRecorder } from '../metrics/probe-recorder.js';
-import type { ProbeObserver } from '../probes/probe.js';
-import type { StatusStore } from '../status/status-store.js';
+import { planTarget, type TargetPlan } from '../probes/plan.js';
+import { channelSpec } from './channel.js';
+import type { TargetSink } from './sink.js';
 import { TargetRunner } from './target-runner.js';
 
 export interface TargetSetDeps {
-  observer: ProbeObserver;
-  connectionObserver: ConnectionObserver;
-  probeRecorder: ProbeRecorder;
-  connectionRecorder: ConnectionRecorder;
-  status: StatusStore;
+  /** Where every target reports (the recorders and the status store, fanned out). */
+  sink: TargetSink;
   log: Logger;
 }
 
@@ -35,6 +30,23 @@ export function targetFingerprint(target: TargetConfig): string {
   return createHash('sha256').update(json).digest('hex');
 }
 
+interface Running {
+  runner: TargetRunner;
+  fingerprint: string;
+  config: TargetConfig;
+  plan: TargetPlan;
+}
+
+/** A new or changed target that grpc-js refused to build; the running set was not touched. */
+export class TargetPrepareError extends Error {
+  constructor(target: string, cause: unknown) {
+    super(
+      `target "${target}" could not be prepared: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+    this.name = 'TargetPrepareError';
+  }
+}
+
 export interface ReconcileSummary {
   added: string[];
   removed: string[];
@@ -44,7 +56,7 @@ export interface ReconcileSummary {
 
 export class TargetSet {
   readonly #deps: TargetSetDeps;
-  readonly #running = new Map<string, { runner: TargetRunner; fingerprint: string }>();
+  readonly #running = new Map<string, Running>();
 
   constructor(deps: TargetSetDeps) {
     this.#deps = deps;
@@ -54,28 +66,52 @@ export class TargetSet {
     return this.#running.get(name)?.runner;
   }
 
-  /** Makes the running set equal `desired`. Closing runs before starting, so names can be reused. */
+  /**
+   * Makes the running set equal `desired`, as one transaction: every new or changed target is
+   * prepared first (channel, credentials, metadata: what grpc-js may refuse); if any fails, the
+   * prepared ones are dropped and the running set is left exactly as it was (TargetPrepareError).
+   * Only then are removed and changed targets closed, before their successors start, so a name can
+   * be reused.
+   */
   async apply(desired: readonly TargetConfig[]): Promise<ReconcileSummary> {
     const summary: ReconcileSummary = { added: [], removed: [], changed: [], unchanged: [] };
     const wanted = new Map(desired.map((t) => [t.name, { config: t, fingerprint: targetFingerprint(t) }]));
-    const closing: Promise<void>[] = [];
     for (const [name, current] of this.#running) {
       const next = wanted.get(name);
-      if (next && next.fingerprint === current.fingerprint) {
-        summary.unchanged.push(name);
-        continue;
-      }
-      (next ? summary.changed : summary.removed).push(name);
-      this.#running.delete(name);
-      closing.push(current.runner.close().then(() => this.#forget(name)));
+      if (!next) summary.removed.push(name);
+      else if (next.fingerprint === current.fingerprint) summary.unchanged.push(name);
+      else summary.changed.push(name);
     }
-    await Promise.all(closing);
+    const prepared: Running[] = [];
     for (const [name, next] of wanted) {
-      if (this.#running.has(name)) continue;
-      if (!summary.changed.includes(name)) summary.added.push(name);
-      this.#start(next.config, next.fingerprint);
+      if (this.#running.get(name)?.fingerprint === next.fingerprint) continue;
+      if (!this.#running.has(name)) summary.added.push(name);
+      try {
+        prepared.push(this.#prepare(next.config, next.fingerprint));
+      } catch (err) {
+        await Promise.all(prepared.map((p) => p.runner.close()));
+        throw new TargetPrepareError(name, err);
+      }
+    }
+    await Promise.all(
+      [...summary.removed, ...summary.changed].map(async (name) => {
+        const current = this.#running.get(name);
+        this.#running.delete(name);
+        await current?.runner.close();
+        this.#deps.sink.removeTarget(name);
+      }),
+    );
+    for (const next of prepared) {
+      this.#deps.sink.addTarget(next.plan);
+      this.#running.set(next.config.name, next);
+      next.runner.start();
     }
     return summary;
+  }
+
+  /** The configs the running targets were started from (their Secret objects are the live ones). */
+  configs(): TargetConfig[] {
+    return [...this.#running.values()].map((r) => r.config);
   }
 
   /** Closes every runner (shutdown). Series stay, so a last scrape still sees them. */
@@ -85,30 +121,17 @@ export class TargetSet {
     await Promise.all(runners);
   }
 
-  #start(target: TargetConfig, fingerprint: string): void {
-    const { probeRecorder, connectionRecorder, status, observer, connectionObserver, log } = this.#deps;
-    const probes = TargetRunner.probeNames(target);
-    probeRecorder.addTarget({
-      name: target.name,
-      probes,
-      healthServices: target.health.map((h) => h.service),
-      watchServices: target.health.filter((h) => h.mode === 'watch').map((h) => h.service),
+  #prepare(target: TargetConfig, fingerprint: string): Running {
+    const { sink, log } = this.#deps;
+    const plan = planTarget(target);
+    const runner = new TargetRunner({
+      plan,
+      channel: channelSpec(target),
+      startupGraceMs: target.startupGraceMs,
+      sink,
+      log,
     });
-    connectionRecorder.addTarget(target.name);
-    status.addTarget(
-      target.name,
-      target.address,
-      probes,
-      target.health.map((h) => ({ service: h.service, watch: h.mode === 'watch' })),
-    );
-    const runner = new TargetRunner(target, observer, connectionObserver, log);
-    this.#running.set(target.name, { runner, fingerprint });
-    runner.start();
-  }
-
-  #forget(name: string): void {
-    this.#deps.probeRecorder.removeTarget(name);
-    this.#deps.connectionRecorder.removeTarget(name);
-    this.#deps.status.removeTarget(name);
+    runner.prepare();
+    return { runner, fingerprint, config: target, plan };
   }
 }
