@@ -30,6 +30,13 @@ export function targetFingerprint(target: TargetConfig): string {
   return createHash('sha256').update(json).digest('hex');
 }
 
+/**
+ * Targets built, closed or started between two turns of the event loop: a reconcile of thousands
+ * of targets then never holds /metrics or a probe for longer than one batch (bench/reload-cost.ts).
+ */
+const BATCH = 100;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 interface Running {
   runner: TargetRunner;
   fingerprint: string;
@@ -83,6 +90,7 @@ export class TargetSet {
       else summary.changed.push(name);
     }
     const prepared: Running[] = [];
+    let count = 0;
     for (const [name, next] of wanted) {
       if (this.#running.get(name)?.fingerprint === next.fingerprint) continue;
       if (!this.#running.has(name)) summary.added.push(name);
@@ -92,19 +100,25 @@ export class TargetSet {
         await Promise.all(prepared.map((p) => p.runner.close()));
         throw new TargetPrepareError(name, err);
       }
+      if (++count % BATCH === 0) await yieldToLoop();
     }
-    await Promise.all(
-      [...summary.removed, ...summary.changed].map(async (name) => {
-        const current = this.#running.get(name);
-        this.#running.delete(name);
-        await current?.runner.close();
-        this.#deps.sink.removeTarget(name);
-      }),
-    );
-    for (const next of prepared) {
+    const leaving = [...summary.removed, ...summary.changed];
+    for (let i = 0; i < leaving.length; i += BATCH) {
+      await Promise.all(
+        leaving.slice(i, i + BATCH).map(async (name) => {
+          const current = this.#running.get(name);
+          this.#running.delete(name);
+          await current?.runner.close();
+          this.#deps.sink.removeTarget(name);
+        }),
+      );
+      await yieldToLoop();
+    }
+    for (const [i, next] of prepared.entries()) {
       this.#deps.sink.addTarget(next.plan);
       this.#running.set(next.config.name, next);
       next.runner.start();
+      if ((i + 1) % BATCH === 0) await yieldToLoop();
     }
     return summary;
   }
