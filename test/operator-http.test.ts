@@ -216,7 +216,7 @@ describe('security headers', () => {
     const app = new RunningApp(testConfig('  - name: api\n    address: "127.0.0.1:9"\n'));
     cleanup.push(() => app.close());
     const page = await app.app.server.inject('/');
-    expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(page.headers['x-frame-options']).toBe('DENY');
     expect(page.headers['x-content-type-options']).toBe('nosniff');

@@ -32,6 +32,8 @@ export class TargetRunner {
   #context: ProbeContext | undefined;
   /** The running probes by name: the plan's, then those added at run time (ctx.children). */
   readonly #probes = new Map<string, Probe>();
+  /** Aborted when close() begins: one-off attempts (/probe) on this runner end as cancelled. */
+  readonly #stopping = new AbortController();
   #closed: Promise<void> | undefined;
   #started = false;
 
@@ -49,6 +51,11 @@ export class TargetRunner {
   /** The running probe called `name`, for /probe's `once()`. */
   probe(name: string): Probe | undefined {
     return this.#probes.get(name);
+  }
+
+  /** Aborts when the runner closes (reload, shutdown): the signal to give a `once()` on its probes. */
+  get signal(): AbortSignal {
+    return this.#stopping.signal;
   }
 
   /**
@@ -96,12 +103,14 @@ export class TargetRunner {
     this.#started = true;
     this.#watcher?.start();
     for (const probe of this.#probes.values()) probe.start();
-    this.#log.info({ address: this.#options.channel.address, probes: this.probeNames }, 'target started');
+    const probes = Object.fromEntries([...this.#probes.values()].map((p) => [p.name, p.kind]));
+    this.#log.info({ address: this.#options.channel.address, probes }, 'target started');
   }
 
   /** Stops the probes, then closes the channel. Safe to call more than once. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      this.#stopping.abort();
       await Promise.all([...this.#probes.values()].map((p) => p.close()));
       this.#watcher?.markClosing();
       this.#client?.close();
