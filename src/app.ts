@@ -101,6 +101,8 @@ export class App {
   readonly #inflight = new Set<AbortController>();
   /** Reloads run one after another (SIGHUP, POST /-/reload and the file watcher may coincide). */
   #reloading: Promise<unknown> = Promise.resolve();
+  /** The reload waiting for the running one to finish, which new requests join. */
+  #queued: Promise<ReloadResult> | undefined;
 
   constructor(config: Config, options: AppOptions) {
     this.#config = config;
@@ -192,8 +194,14 @@ export class App {
    * running config stays, the errors are logged and returned, and the reload gauge goes to 0.
    */
   reload(): Promise<ReloadResult> {
+    // A reload that has not begun yet reads the file when it does: later requests join it, so a
+    // burst of requests (or signals) costs at most the running reload and one more.
+    if (this.#queued) return this.#queued;
     const next = this.#reloading
-      .then(() => this.#reload())
+      .then(() => {
+        this.#queued = undefined;
+        return this.#reload();
+      })
       .catch((err: unknown): ReloadResult => {
         // Whatever failed (a target that would not start), the reload is reported, never thrown.
         const error = redactError(err);
@@ -202,6 +210,7 @@ export class App {
         return { ok: false, error };
       });
     this.#reloading = next;
+    this.#queued = next;
     return next;
   }
 

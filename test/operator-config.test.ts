@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, parseConfigText } from '../src/config/load.js';
-import { startCli, waitForUrl } from './harness/cli-process.js';
+import { runCli, startCli, waitForUrl } from './harness/cli-process.js';
 import { makeTlsMaterial } from './harness/tls-material.js';
 
 const DIR = 'test/fixtures/config';
@@ -127,5 +127,18 @@ describe('a rejected config never prints a secret', () => {
       expect(done.stderr).toContain('targets[0].metadata.authorization.from_env');
       expect(done.stderr + done.stdout).not.toContain('never-shown');
     }
+  });
+});
+
+describe('check refuses metadata grpc-js would throw on', () => {
+  it.each([
+    ['x-note: café', 'non-ASCII'],
+    ['te: trailers', 'set by gRPC/HTTP2 itself'],
+    ['trace-bin: not base64!', 'base64'],
+  ])('--rpc-header "%s" is a bad argument (exit 1), not a stack trace', async (header, words) => {
+    const result = await runCli(['check', '--addr', '127.0.0.1:1', '--rpc-header', header]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(words);
+    expect(result.stderr).not.toContain('    at ');
   });
 });

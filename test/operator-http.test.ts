@@ -199,6 +199,25 @@ describe('lifecycle endpoints', () => {
     }
   });
 
+  it('coalesces a burst of reload requests: every one answered, at most two reloads run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'grpc-pulse-burst-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      'server: { listen: "127.0.0.1:0", enable_lifecycle: true }\ntargets:\n  - { name: api, address: "127.0.0.1:9" }\n',
+    );
+    const app = new RunningApp('', { configFile: file });
+    cleanup.push(() => app.close());
+    await app.start();
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, () => app.app.server.inject({ method: 'POST', url: '/-/reload' })),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(200).fill(200));
+    const reloads = app.logs.filter((l) => l.includes('"config reloaded"')).length;
+    expect(reloads).toBeGreaterThanOrEqual(1);
+    expect(reloads).toBeLessThanOrEqual(2);
+  });
+
   it('refuses a cross-origin POST /-/reload even when lifecycle is enabled', async () => {
     const app = await appWith('', true);
     const answer = await app.app.server.inject({
