@@ -6,7 +6,9 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_DURATION_MS } from '../src/config/duration.js';
 import { parseConfigText } from '../src/config/load.js';
+import { redactError } from '../src/config/redact.js';
 import type { TargetConfig } from '../src/config/schema.js';
+import { Secret } from '../src/config/secret.js';
 import { createLogger } from '../src/log.js';
 import { ConnectionRecorder } from '../src/metrics/connection-recorder.js';
 import { MetricTable } from '../src/metrics/metric-table.js';
@@ -73,6 +75,18 @@ describe('TargetSet.apply is all or nothing', () => {
     expect(status.snapshot().map((t) => t.name)).toEqual(['a']);
     expect(watchUp()).toBe(1);
     expect(logs.some((l) => l.includes('target stopped'))).toBe(false);
+
+    // grpc-js quotes a refused value in its error; a secret's value is scrubbed by the one pass.
+    const secretB: TargetConfig = {
+      ...a,
+      name: 'b',
+      metadata: { authorization: new Secret('Bearer tok\nsecret-xyz-991', 'env T') },
+    };
+    const refused = await set.apply([changedA, secretB]).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(TargetPrepareError);
+    expect((refused as Error).message).toContain('secret-xyz-991'); // what grpc-js echoed
+    expect(redactError(refused)).not.toContain('secret-xyz-991');
+    expect(set.get('a')).toBe(runner);
 
     // The same change without the bad target goes through.
     const summary = await set.apply([changedA]);

@@ -87,6 +87,11 @@ export class TargetSet {
       const next = wanted.get(name);
       if (!next) summary.removed.push(name);
       else if (next.fingerprint === current.fingerprint) summary.unchanged.push(name);
+      else if (next.fingerprint === targetFingerprint(current.config)) {
+        // Its from_file secret rotated in place since it started (secret-watcher.ts): nothing to do.
+        current.fingerprint = next.fingerprint;
+        summary.unchanged.push(name);
+      }
       else summary.changed.push(name);
     }
     const prepared: Running[] = [];
