@@ -91,8 +91,7 @@ export class TargetSet {
         // Its from_file secret rotated in place since it started (secret-watcher.ts): nothing to do.
         current.fingerprint = next.fingerprint;
         summary.unchanged.push(name);
-      }
-      else summary.changed.push(name);
+      } else summary.changed.push(name);
     }
     const prepared: Running[] = [];
     let count = 0;
