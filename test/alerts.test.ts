@@ -186,6 +186,9 @@ describe('generated rules', () => {
       ),
     ).toEqual(['alerts.server.logged_codes[1]: Unavailable is in paged_codes too']);
     expect(
+      configProblems('demo: { enabled: true }\nalerts:\n  server:\n    group_by: [namespace, pod]\n'),
+    ).toEqual(['alerts.server.group_by: pod is the pod label: grouping by it leaves one pod per group']);
+    expect(
       configProblems(
         'demo: { enabled: true }\nalerts:\n  server:\n    conventions: [prometheus]\n    group_by: [grpc-service]\n    min_calls_per_second: -1\n',
       ).map((p) => p.split(':')[0]),
