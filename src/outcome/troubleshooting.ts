@@ -16,10 +16,11 @@ export interface Explanation {
 }
 
 /**
- * The alert that fires on a probe failure, by reason: health answers have their own alert, every
- * other failure turns the verdict off (GrpcProbeFailing, SPEC "Alert rules").
+ * The alert that fires on a probe failure, by reason: health answers and stalled streams have their
+ * own alerts, every other failure turns the verdict off (GrpcProbeFailing, SPEC "Alert rules").
  */
 function failureRunbook(reason: string): string {
+  if (reason === 'stream_stalled') return 'GrpcStreamStalled';
   return reason === 'not_serving' ? 'GrpcHealthNotServing' : 'GrpcProbeFailing';
 }
 
