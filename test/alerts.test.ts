@@ -24,6 +24,8 @@ const TESTS = readdirSync(TEST_DIR)
   .filter((f) => f.endsWith('.test.yaml'))
   .map((f) => join(TEST_DIR, f));
 const promtool = hasCommand('promtool');
+/** A bound on one promtool run, far above its few seconds on an idle machine. */
+const PROMTOOL_TIMEOUT_MS = 240_000;
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'grpc-pulse-alerts-'));
 
@@ -213,15 +215,18 @@ describe('promtool', () => {
     }
   });
 
-  it('unit tests pass', (context) => {
+  it('unit tests pass', { timeout: 600_000 }, (context) => {
     needs(context, promtool, 'promtool (Debian prometheus)');
-    const result = runTool('promtool', ['test', 'rules', ...TESTS]);
-    expect(result.status, result.output).toBe(0);
-    expect(result.output).toContain('SUCCESS');
+    // One file at a time, with room: promtool is CPU-bound and the machine is shared.
+    for (const file of TESTS) {
+      const result = runTool('promtool', ['test', 'rules', file], undefined, PROMTOOL_TIMEOUT_MS);
+      expect(result.status, result.output).toBe(0);
+      expect(result.output).toContain('SUCCESS');
+    }
   });
 
   it('every alert and every recording rule has a unit test that fails when its expression is broken', {
-    timeout: 300_000,
+    timeout: 900_000,
   }, (context) => {
     needs(context, promtool, 'promtool (Debian prometheus)');
     const tested = new Set<string>();
@@ -235,8 +240,8 @@ describe('promtool', () => {
 
     // Each rule on its own (each severity of an alert, each convention of a record) is replaced by an
     // expression that yields nothing: a test that only checks "no alert" would still pass. Each mutant
-    // runs the test groups that name its alert or read its record (promtool evaluates every loaded rule
-    // at every step, so running all groups for every mutant takes minutes).
+    // runs the test groups that name its alert or read its record, with the rules of its half loaded
+    // (promtool evaluates every loaded rule at every step: all groups for every mutant take minutes).
     const rules = parse(readFileSync(RULES, 'utf8')) as RuleFile;
     const groups = TESTS.flatMap((file) =>
       (parse(readFileSync(file, 'utf8')) as { tests: TestGroup[] }).tests.map((group) => ({ file, group })),
@@ -255,6 +260,9 @@ describe('promtool', () => {
         );
         expect(relevant.length, `no unit test covers ${ruleId(rule)}`).toBeGreaterThan(0);
         rule.expr = 'vector(1) == 0';
+        // The probe and the server rules read disjoint series: load only the mutant's half.
+        const server = (name: string) => name.startsWith('grpc-pulse.server.');
+        mutant.groups = mutant.groups.filter((g) => server(g.name) === server(ruleGroup.name));
         writeFileSync(join(dir, 'grpc-pulse.rules.yaml'), stringify(mutant));
         const tests = join(dir, 'tests', 'test.yaml');
         writeFileSync(
@@ -265,7 +273,7 @@ describe('promtool', () => {
             tests: relevant.map(({ group }) => group),
           }),
         );
-        const result = runTool('promtool', ['test', 'rules', tests]);
+        const result = runTool('promtool', ['test', 'rules', tests], undefined, PROMTOOL_TIMEOUT_MS);
         expect(result.status, `the tests did not notice that ${ruleId(rule)} was broken`).not.toBe(0);
         if (rule.alert !== undefined) expect(result.output).toContain(`alertname: ${rule.alert}`);
         mutants += 1;
