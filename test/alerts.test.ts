@@ -76,6 +76,30 @@ describe('generated rules', () => {
     expect(bad.stderr).toContain('unknown --format "jsonnet"');
   });
 
+  it('`grpc-pulse rules` with alerts.server.enabled gives the six server alerts for either convention, and promtool accepts them', async () => {
+    const dir = tmp();
+    for (const convention of ['go_grpc_prometheus', 'opentelemetry']) {
+      const config = join(dir, `${convention}.yaml`);
+      writeFileSync(
+        config,
+        `demo: { enabled: true }\nalerts:\n  server:\n    enabled: true\n    conventions: [${convention}]\n`,
+      );
+      const result = await runCli(['rules', '--config', config, '--format', 'rules'], 30_000);
+      expect(result.code, result.stderr).toBe(0);
+      const file = parse(result.stdout) as RuleFile;
+      const rules = file.groups.flatMap((g) => g.rules);
+      const server = [...new Set(rules.flatMap((r) => (r.alert?.startsWith('GrpcServer') ? [r.alert] : [])))];
+      expect(server.sort()).toEqual([...SERVER_ALERT_NAMES].sort());
+      const conventions = new Set(rules.flatMap((r) => (r.labels?.convention ? [r.labels.convention] : [])));
+      expect([...conventions]).toEqual([convention]);
+      if (!promtool) continue;
+      const out = join(dir, `${convention}.rules.yaml`);
+      writeFileSync(out, result.stdout);
+      const checked = runTool('promtool', ['check', 'rules', out], undefined, PROMTOOL_TIMEOUT_MS);
+      expect(checked.status, checked.output).toBe(0);
+    }
+  });
+
   it('has every alert, each with severity, summary, description and a runbook that exists', () => {
     const file = parse(readFileSync(RULES, 'utf8')) as RuleFile;
     const alerts = file.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined);
