@@ -109,6 +109,7 @@ export class App {
       reload: () => this.reload(),
       probe: (target, module, timeoutMs) => this.#probeNow(target, module, timeoutMs),
       version: VERSION,
+      statusView: () => this.#status.view(),
       subscribe: (listener) => this.#status.subscribe(listener),
       statusPage: () => ({
         runbookBaseUrl: this.#config.alerts.runbook_base_url,

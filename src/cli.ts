@@ -31,6 +31,8 @@ Commands:
                             generate the Prometheus alert rules from the config's alerts: options
   check     --addr HOST:PORT [--service S] [--tls ...] [--rpc-header 'k: v']
                             one-shot health check, grpc_health_probe's flags and exit codes
+  diagnose  ADDRESS [--tls ...] [--service S] [--idle-test DUR] [--ping-test] [--json]
+                            every layer from DNS to health and reflection, with cause and fix
   help      [COMMAND]       this list, or one command's usage
 
 Options:
@@ -146,13 +148,18 @@ async function rules(
 
 /** `help`, `help CMD`, `--help`, `CMD --help`: the list of commands, or one command's usage. */
 async function help(command: string | undefined): Promise<number> {
-  if (command === undefined) {
+  if (command === undefined || command === 'help') {
     process.stdout.write(USAGE);
     return 0;
   }
   if (command === 'check') {
     const { CHECK_USAGE } = await import('./check/health-check-command.js');
     process.stdout.write(CHECK_USAGE);
+    return 0;
+  }
+  if (command === 'diagnose') {
+    const { DIAGNOSE_USAGE } = await import('./diagnose/diagnose-command.js');
+    process.stdout.write(DIAGNOSE_USAGE);
     return 0;
   }
   const text = COMMAND_HELP[command];
@@ -170,6 +177,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     return runCheck(argv.slice(1), process.stdout, process.stderr);
+  }
+  if (argv[0] === 'diagnose') {
+    const { runDiagnose, DIAGNOSE_USAGE } = await import('./diagnose/diagnose-command.js');
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(DIAGNOSE_USAGE);
+      return 0;
+    }
+    return runDiagnose(argv.slice(1), process.stdout, process.stderr);
   }
   const { values, positionals } = parseArgs({
     args: argv,

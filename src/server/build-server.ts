@@ -28,6 +28,8 @@ export interface ServerDeps {
   /** Reloads the config; resolves with the errors when the new config was rejected. */
   reload: () => Promise<{ ok: true } | { ok: false; error: string }>;
   version: string;
+  /** The status entries uncopied, for the page's synchronous render (default: targets()). */
+  statusView?: () => readonly TargetStatus[];
   /** Status store changes, for the status page's live feed. */
   subscribe?: (listener: StatusListener) => () => void;
   /** Runbook base URL and certificate thresholds of the status page (from the alert options). */
@@ -72,7 +74,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
   app.get('/api/v1/targets', async () => ({ targets: deps.targets() }));
   registerStatusPage(app, {
-    targets: deps.targets,
+    targets: deps.statusView ?? deps.targets,
     options: deps.statusPage ?? (() => defaultPageOptions(deps.version)),
     ...(deps.subscribe ? { subscribe: deps.subscribe } : {}),
   });

@@ -18,7 +18,8 @@ export const STATUS_PAGE_CSP =
   "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export interface StatusPageDeps {
-  targets: () => TargetStatus[];
+  /** Read synchronously during one render, never kept. */
+  targets: () => readonly TargetStatus[];
   /** Read per render: a reload may change the alert options the page links and colours by. */
   options: () => PageOptions;
   /** Change notifications of the status store; without it the feed sends only its first page. */
@@ -57,7 +58,8 @@ export function registerStatusPage(app: FastifyInstance, deps: StatusPageDeps): 
   asset(ASSET_PATHS.css, 'text/css; charset=utf-8', PAGE_CSS);
   asset(ASSET_PATHS.js, 'text/javascript; charset=utf-8', PAGE_JS);
   asset(ASSET_PATHS.icon, 'image/svg+xml', PAGE_ICON);
-  app.get(ASSET_PATHS.events, async (_request, reply) => {
+  // No HEAD twin: a HEAD must not open a stream that never ends.
+  app.get(ASSET_PATHS.events, { exposeHeadRoute: false }, async (_request, reply) => {
     reply.hijack();
     if (!feed.attach(reply.raw))
       reply.raw.writeHead(503, { 'content-type': 'text/plain' }).end('live feed full or closing\n');
