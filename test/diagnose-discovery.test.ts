@@ -155,7 +155,9 @@ describe('grpc-pulse diagnose --ping-test (C-core, python3-grpcio)', () => {
     const run = await diagnoseJson([server.address, '--ping-test', '--ping-budget', '1200ms']);
     expect(run.code).toBe(0);
     // Intervals 160 and 80 ms; a loaded machine may leave no time for the second.
-    expect(run.step('ping-test').detail).toMatch(/^no ping enforcement seen down to pings every 0\.(16|08) s/);
+    expect(run.step('ping-test').detail).toMatch(
+      /^no ping enforcement seen down to pings every 0\.(16|08) s/,
+    );
     expect(run.report.findings.ping_policy_min_seconds).toBeUndefined();
   });
 });
