@@ -29,7 +29,7 @@ Commands:
   validate  --config FILE   check a config file; exit 0, or 2 listing every error
   rules     --config FILE [--format rules|prometheusrule] [--out DIR]
                             generate the Prometheus alert rules from the config's alerts: options
-  check     --addr HOST:PORT [--service S] [--tls ...] [--rpc-header 'k: v']
+  check     -addr HOST:PORT [-service S] [-tls ...] [-rpc-header 'k: v']
                             one-shot health check, grpc_health_probe's flags and exit codes
 
 Options:
@@ -144,12 +144,12 @@ async function rules(
 async function main(argv: string[]): Promise<number> {
   // `check` has grpc_health_probe's own flags and exit codes.
   if (argv[0] === 'check') {
-    const { runCheck, CHECK_USAGE } = await import('./check/health-check-command.js');
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(CHECK_USAGE);
-      return 0;
-    }
-    return runCheck(argv.slice(1), process.stdout, process.stderr);
+    const { runCheck } = await import('./check/health-check-command.js');
+    const code = await runCheck(argv.slice(1), process.stdout, process.stderr);
+    // Exit right after the verdict: a connect still pending in the kernel (a full accept queue
+    // retries its SYN for minutes) must not hold an exec probe open. stdout/stderr are synchronous
+    // for files and pipes on Linux, so nothing written is lost.
+    process.exit(code);
   }
   const { values, positionals } = parseArgs({
     args: argv,

@@ -38,10 +38,11 @@ export async function checkOnce(ctx: HealthProbeContext, signal: AbortSignal): P
   if (health) ctx.observer.healthStatus(ctx.target, ctx.service, health);
   const code = outcome.kind === 'ok' ? Status.OK : outcome.code;
   const details = outcome.kind === 'ok' ? '' : outcome.details;
+  const call = outcome.kind === 'error' ? { call: outcome.evidence, unary: true } : {};
   if (health === 'SERVING') {
     ctx.observer.result(ctx.target, probe, { success: true, code, durationSeconds: outcome.durationSeconds });
   } else {
-    const reason = await ctx.evidence.classify({ code, details, healthStatus: health });
+    const reason = await ctx.evidence.classify({ code, details, healthStatus: health, ...call });
     ctx.observer.result(ctx.target, probe, {
       success: false,
       reason,

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { classifyFailure } from '../connection/classify.js';
 import { sleep } from '../util/abortable-sleep.js';
 import { Backoff } from '../util/backoff.js';
+import { type CallEvidence, recordCall } from './call-evidence.js';
 import { HealthCheckProbe, type HealthProbeContext } from './health-check.js';
 import { HEALTH_WATCH, type HealthResponse, toHealthStatus } from './health-protocol.js';
 import { healthProbeName } from './probe.js';
@@ -17,7 +18,7 @@ type WatchEnd =
   | { kind: 'unimplemented' }
   /** The server drained the connection (GOAWAY NO_ERROR) after the stream was open: not a failure. */
   | { kind: 'drained'; livedMs: number }
-  | { kind: 'failed'; code: number; details: string };
+  | { kind: 'failed'; code: number; details: string; evidence?: CallEvidence; origin?: 'client' };
 
 /** A drained stream younger than this re-opens after a backoff delay, which bounds a drain loop. */
 const MIN_DRAINED_LIFETIME_MS = 1000;
@@ -85,7 +86,12 @@ export class HealthWatchProbe {
         observer.watchUp(target, service, false);
         observer.healthStatus(target, service, 'UNKNOWN');
       }
-      const reason = await this.#ctx.evidence.classify({ code: end.code, details: end.details });
+      const reason = await this.#ctx.evidence.classify({
+        code: end.code,
+        details: end.details,
+        ...(end.evidence ? { call: end.evidence } : {}),
+        ...(end.origin ? { origin: end.origin } : {}),
+      });
       observer.result(target, this.#probe, { success: false, reason, code: end.code, details: end.details });
       const delayMs = backoff.next();
       this.#log.debug({ service, reason, details: end.details, retryInMs: delayMs }, 'health Watch ended');
@@ -99,13 +105,14 @@ export class HealthWatchProbe {
     const probe = this.#probe;
     observer.attempt(target, probe);
     const started = performance.now();
+    const { evidence, interceptor } = recordCall();
     const call: ClientReadableStream<HealthResponse> = client.makeServerStreamRequest(
       HEALTH_WATCH.path,
       HEALTH_WATCH.requestSerialize,
       HEALTH_WATCH.responseDeserialize,
       { service },
       this.#ctx.metadata(),
-      {},
+      { interceptors: [interceptor] },
     );
     let open = false;
     let timedOut = false;
@@ -160,9 +167,10 @@ export class HealthWatchProbe {
             kind: 'failed',
             code: Status.DEADLINE_EXCEEDED,
             details: `no Watch message within ${timeoutMs} ms`,
+            origin: 'client',
           });
         } else if (end.code === Status.UNIMPLEMENTED && !open) resolve({ kind: 'unimplemented' });
-        else resolve({ kind: 'failed', code: end.code, details: end.details });
+        else resolve({ kind: 'failed', code: end.code, details: end.details, evidence });
       });
     });
   }

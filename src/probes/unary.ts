@@ -106,7 +106,10 @@ export class UnaryProbe {
       const details = outcome.kind === 'ok' ? '' : outcome.details;
       // A failed call is classified as any other; only a probe that expects a specific non-OK status
       // (NOT_FOUND, say) turns another answer of the server into an unmet expectation.
-      const reason = code === Status.OK ? 'assertion_failed' : await evidence.classify({ code, details });
+      const reason =
+        outcome.kind === 'ok'
+          ? 'assertion_failed'
+          : await evidence.classify({ code, details, call: outcome.evidence, unary: true });
       const serverChose = expected.code !== Status.OK && (code === Status.OK || reason === 'rpc_error');
       return {
         success: false,

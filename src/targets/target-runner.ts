@@ -74,7 +74,7 @@ export class TargetRunner {
     );
     this.#watcher = watcher;
     watcher.start();
-    const evidence = new FailureEvidenceCollector(config.address, config.tls === undefined, watcher);
+    const evidence = new FailureEvidenceCollector(config.address, config.tls, watcher);
     const metadata = cachedMetadata(buildMetadata(config.metadata));
     this.#probes = config.health.map((health) => {
       const ctx: HealthProbeContext = {
