@@ -5,8 +5,8 @@
 import { status as Status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { classifyFailure, type FailureEvidence, statusOrigin } from '../src/connection/classify.js';
-import type { FailureReason } from '../src/connection/reasons.js';
 import { StatusProvenance } from '../src/connection/status-provenance.js';
+import type { FailureReason } from '../src/outcome/failure-reasons.js';
 import type { CallEvidence } from '../src/probes/call-evidence.js';
 
 const call = (over: Partial<CallEvidence> = {}): CallEvidence => ({

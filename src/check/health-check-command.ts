@@ -7,13 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { Client, connectivityState, credentials, status as Status } from '@grpc/grpc-js';
 import { pino } from 'pino';
-import type { TargetConfig } from '../config/schema.js';
 import { traceTap } from '../connection/trace-tap.js';
 import { type ConnectionObserver, ConnectionWatcher } from '../connection/watcher.js';
+import { toHealthStatus } from '../outcome/health-statuses.js';
 import { callUnary } from '../probes/call.js';
 import { FailureEvidenceCollector } from '../probes/failure-evidence.js';
-import { HEALTH_CHECK, toHealthStatus } from '../probes/health-protocol.js';
-import { buildMetadata, createChannel } from '../targets/channel.js';
+import { HEALTH_CHECK } from '../probes/health-protocol.js';
+import { buildMetadata, type ChannelSpec, createChannel } from '../targets/channel.js';
 import { GRPC_CODE_LABELS } from '../util/grpc-codes.js';
 import { VERSION } from '../version.js';
 import {
@@ -58,32 +58,26 @@ function address(addr: string): string {
   return addr.startsWith(':') ? `127.0.0.1${addr}` : addr;
 }
 
-function targetConfig(flags: CheckFlags): TargetConfig {
+function channelSpecOf(flags: CheckFlags): ChannelSpec {
   const metadata: Record<string, string> = {};
   for (const [key, value] of flags.rpcHeaders) metadata[key.toLowerCase()] = value;
   return {
-    name: 'check',
     address: address(flags.addr),
     authority: '',
     tls: flags.tls
       ? {
-          enabled: true,
-          ca_file: readFlagFile('tls-ca-cert', flags.tlsCaCert),
-          cert_file: readFlagFile('tls-client-cert', flags.tlsClientCert),
-          key_file: readFlagFile('tls-client-key', flags.tlsClientKey),
-          server_name: flags.tlsServerName,
-          insecure_skip_verify: flags.tlsNoVerify,
+          caPem: readFlagFile('tls-ca-cert', flags.tlsCaCert),
+          certChainPem: readFlagFile('tls-client-cert', flags.tlsClientCert),
+          privateKeyPem: readFlagFile('tls-client-key', flags.tlsClientKey),
+          serverName: flags.tlsServerName,
+          insecureSkipVerify: flags.tlsNoVerify,
         }
       : undefined,
-    metadata,
-    timeoutMs: flags.rpcTimeoutMs,
-    intervalMs: 2000,
-    startupGraceMs: 0,
     // One call: no pings needed.
     keepalive: { timeMs: 3_600_000, timeoutMs: 20_000, permitWithoutCalls: false },
-    health: [],
-    rpcs: [],
-  } as TargetConfig;
+    metadata,
+    userAgent: flags.userAgent,
+  };
 }
 
 /** Waits until the channel is READY, or gives up at the deadline or on TRANSIENT_FAILURE. */
@@ -121,7 +115,7 @@ export async function runCheck(
   err: NodeJS.WritableStream,
 ): Promise<number> {
   let flags: CheckFlags;
-  let target: TargetConfig;
+  let target: ChannelSpec;
   try {
     flags = parseCheckFlags(argv);
     if (flags.help) {
@@ -132,7 +126,7 @@ export async function runCheck(
       out.write(`grpc-pulse check ${VERSION} (grpc_health_probe compatible)\n`);
       return 0;
     }
-    target = targetConfig(flags);
+    target = channelSpecOf(flags);
   } catch (e) {
     if (!(e instanceof BadArguments)) throw e;
     err.write(`${e.message}\n${e.usage ? CHECK_USAGE : ''}`);
@@ -156,10 +150,7 @@ export async function runCheck(
   }
   // grpc-js's own messages must not reach stderr; its traces feed the classifier's evidence.
   traceTap.install();
-  const channel = createChannel(target, {
-    'grpc.primary_user_agent': flags.userAgent,
-    ...(flags.gzip ? { 'grpc.default_compression_algorithm': GZIP } : {}),
-  });
+  const channel = createChannel(target, flags.gzip ? { 'grpc.default_compression_algorithm': GZIP } : {});
   const client = new Client(target.address, credentials.createInsecure(), { channelOverride: channel });
   const watcher = new ConnectionWatcher('check', channel, NO_CONNECTION_EVENTS, pino({ enabled: false }), 0);
   watcher.start();

@@ -3,11 +3,11 @@
 // causes apart) and hands it to classifyFailure. The daemon's probes and `grpc-pulse check` both use it.
 
 import { status as Status } from '@grpc/grpc-js';
-import type { TlsConfig } from '../config/schema.js';
 import { classifyFailure, type FailureEvidence } from '../connection/classify.js';
-import type { FailureReason } from '../connection/reasons.js';
 import { sniffableHostPort, speaksTls, tlsHandshakeFails } from '../connection/tls-sniff.js';
-import type { ConnectionView } from './probe.js';
+import type { ConnectionView } from '../connection/watcher.js';
+import type { FailureReason } from '../outcome/failure-reasons.js';
+import type { TlsSpec } from '../targets/channel.js';
 
 /** A sniff result is reused this long, so a failing target is sniffed at most once a minute. */
 const SNIFF_CACHE_MS = 60_000;
@@ -19,15 +19,15 @@ const SILENT_CLOSE = ['Failed to connect', 'Connection dropped', 'ECONNRESET', '
 export class FailureEvidenceCollector {
   readonly #address: string;
   /** The channel's TLS settings; undefined for plaintext; null for TLS whose settings are not known. */
-  readonly #tls: TlsConfig | undefined | null;
+  readonly #tls: TlsSpec | undefined | null;
   readonly #connection: ConnectionView;
   #sniff: { at: number; result: Promise<boolean | undefined> } | undefined;
 
   /**
-   * tls: the target's TLS settings (PEM contents, as loaded), undefined for a plaintext channel; the
+   * tls: the channel's TLS settings (PEM contents), undefined for a plaintext channel; the
    * older form, a boolean "plaintext", is still accepted.
    */
-  constructor(address: string, tls: TlsConfig | undefined | boolean, connection: ConnectionView) {
+  constructor(address: string, tls: TlsSpec | undefined | boolean, connection: ConnectionView) {
     this.#address = address;
     this.#tls = tls === true ? undefined : tls === false ? null : tls;
     this.#connection = connection;
@@ -78,13 +78,13 @@ export class FailureEvidenceCollector {
     else if (tls === null) result = Promise.resolve(undefined);
     else {
       const pem = (text: string) => (text === '' ? undefined : Buffer.from(text));
-      const ca = pem(tls.ca_file);
-      const cert = pem(tls.cert_file);
-      const key = pem(tls.key_file);
+      const ca = pem(tls.caPem);
+      const cert = pem(tls.certChainPem);
+      const key = pem(tls.privateKeyPem);
       const base = {
         ...(ca ? { ca } : {}),
-        servername: tls.server_name || hostPort.host,
-        rejectUnauthorized: !tls.insecure_skip_verify,
+        servername: tls.serverName || hostPort.host,
+        rejectUnauthorized: !tls.insecureSkipVerify,
       };
       const { host, port } = hostPort;
       result = tlsHandshakeFails(

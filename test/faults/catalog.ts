@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
-import type { FailureReason } from '../../src/connection/reasons.js';
+import type { FailureReason } from '../../src/outcome/failure-reasons.js';
 import { NxdomainDnsServer } from '../harness/dns-server.js';
 import {
   afterServing,

@@ -4,7 +4,7 @@
 
 import { Writable } from 'node:stream';
 import { runCheck } from '../../src/check/health-check-command.js';
-import type { FailureReason } from '../../src/connection/reasons.js';
+import type { FailureReason } from '../../src/outcome/failure-reasons.js';
 import { parseSamples } from '../harness/prom-text.js';
 import { RunningApp, testConfig } from '../harness/running-app.js';
 import type { Fault, FaultEnv, RunningFault } from './catalog.js';
