@@ -50,6 +50,8 @@ export interface Fault {
   service?: string;
   /** Faults that only exist under a live connection are not run through `check` (one call). */
   daemonOnly?: boolean;
+  /** Started after every other fault: a closed port must not be handed to a later server. */
+  startLast?: boolean;
   start(env: FaultEnv): Promise<RunningFault>;
 }
 
@@ -156,6 +158,7 @@ export const FAULTS: Fault[] = [
   {
     name: 'refused',
     family: 'address',
+    startLast: true,
     expected: 'connection_refused',
     async start() {
       return running(`127.0.0.1:${await closedPort()}`, () => {});
@@ -164,6 +167,7 @@ export const FAULTS: Fault[] = [
   {
     name: 'refused-ipv4-scheme',
     family: 'address',
+    startLast: true,
     expected: 'connection_refused',
     async start() {
       return running(`ipv4:127.0.0.1:${await closedPort()}`, () => {});

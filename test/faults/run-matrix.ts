@@ -151,7 +151,8 @@ async function checkDoor(faults: Fault[], runs: Map<string, RunningFault>): Prom
 export async function runMatrix(faults: Fault[], env: FaultEnv): Promise<Verdict[]> {
   const runs = new Map<string, RunningFault>();
   try {
-    for (const fault of faults) runs.set(fault.name, await fault.start(env));
+    const ordered = [...faults.filter((f) => !f.startLast), ...faults.filter((f) => f.startLast)];
+    for (const fault of ordered) runs.set(fault.name, await fault.start(env));
     const checks = await checkDoor(faults, runs);
     const daemon = await daemonDoor(faults, runs);
     return [...daemon, ...checks];
