@@ -73,7 +73,9 @@ export async function recordedCheck(
   deps.observer.attempt(deps.target, deps.probe);
   const shot = await checkHealth(deps, timeoutMs, signal);
   if (!shot) return;
-  if (shot.healthStatus) deps.observer.healthStatus(deps.target, deps.service, shot.healthStatus);
+  // A Check without an answer (server down, every Check timing out) says nothing of health: UNKNOWN,
+  // never the last status seen.
+  deps.observer.healthStatus(deps.target, deps.service, shot.healthStatus ?? 'UNKNOWN');
   deps.observer.result(deps.target, deps.probe, shot.result);
 }
 

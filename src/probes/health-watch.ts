@@ -50,8 +50,12 @@ export class HealthWatchProbe implements Probe {
    * a failed stream clears it, and the status becomes UNKNOWN until a new stream answers.
    */
   #up = false;
-  /** Set once Watch proved UNIMPLEMENTED; from then on every attempt is a Check, at the interval. */
-  #fallback = false;
+  /**
+   * The connection (ConnectionView.connections) on which Watch proved UNIMPLEMENTED: attempts on it are
+   * Checks, at the interval. A new connection may reach another server (a rollout, a proxy that now
+   * passes streams), so Watch is tried again there.
+   */
+  #fallback: number | undefined;
 
   constructor(spec: ProbeSpec & { intervalMs: number; service: string }, ctx: ProbeContext) {
     this.name = spec.name;
@@ -88,7 +92,11 @@ export class HealthWatchProbe implements Probe {
   async #attempt(signal: AbortSignal): Promise<number | undefined> {
     const { target, observer, log } = this.#ctx;
     const service = this.health.service;
-    if (this.#fallback) {
+    if (this.#fallback !== undefined && this.#fallback !== this.#ctx.connection.connections) {
+      log.info({ service }, 'new connection: trying health Watch again');
+      this.#fallback = undefined;
+    }
+    if (this.#fallback !== undefined) {
       await recordedCheck(this.#deps, this.timeoutMs, signal);
       return undefined;
     }
@@ -99,7 +107,7 @@ export class HealthWatchProbe implements Probe {
       case 'unimplemented':
         log.info({ service }, 'health Watch unimplemented, falling back to Check');
         observer.watchUp(target, service, undefined);
-        this.#fallback = true;
+        this.#fallback = this.#ctx.connection.connections;
         return 0;
       case 'drained':
         // Rollouts and max_connection_age drain connections; re-open at once on the new connection,
