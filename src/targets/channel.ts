@@ -32,6 +32,8 @@ export interface ChannelSpec {
   metadata: Readonly<Record<string, MetadataValue>>;
   /** Replaces `grpc-pulse/<version>` as the user agent. */
   userAgent?: string;
+  /** Cap of grpc-js's reconnect backoff (default 30 s). */
+  maxReconnectBackoffMs?: number;
 }
 
 /** The ChannelSpec of a configured target (its tls.*_file keys hold the files' contents). */
@@ -49,8 +51,11 @@ export function channelSpec(target: TargetConfig): ChannelSpec {
     },
     keepalive: target.keepalive,
     metadata: target.metadata,
+    maxReconnectBackoffMs: target.maxReconnectBackoffMs,
   };
 }
+
+export const DEFAULT_MAX_RECONNECT_BACKOFF_MS = 30_000;
 
 function channelOptions(spec: ChannelSpec): ChannelOptions {
   const options: ChannelOptions = {
@@ -62,7 +67,7 @@ function channelOptions(spec: ChannelSpec): ChannelOptions {
     'grpc.keepalive_permit_without_calls': spec.keepalive.permitWithoutCalls ? 1 : 0,
     // Reconnect promptly after an outage (grpc-js defaults: 1 s initial, 120 s cap).
     'grpc.initial_reconnect_backoff_ms': 1000,
-    'grpc.max_reconnect_backoff_ms': 30_000,
+    'grpc.max_reconnect_backoff_ms': spec.maxReconnectBackoffMs ?? DEFAULT_MAX_RECONNECT_BACKOFF_MS,
     // A probe must see the raw outcome of each attempt, not one hidden by transparent retries.
     'grpc.enable_retries': 0,
   };
