@@ -4,11 +4,13 @@
 
 // First: grpc-js reads its tracer list when it loads (see connection/trace-env.ts).
 import './connection/trace-env.js';
+import './util/quiet-warnings.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, parseConfigText } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { honourDnsServers } from './connection/dns-env.js';
 import { VERSION } from './version.js';
 
 // Commands load their modules lazily: `check` runs every few seconds from exec probes and must not pay
@@ -69,6 +71,7 @@ function loadConfig(file: string | undefined): Config {
 
 async function run(configFile: string | undefined): Promise<number> {
   const config = loadConfig(configFile);
+  honourDnsServers(config.targets.map((t) => t.address)); // before grpc-js loads (with app.js)
   const { App } = await import('./app.js');
   const { createLogger } = await import('./log.js');
   const logger = createLogger(config.log.level);
@@ -144,6 +147,7 @@ async function rules(
 async function main(argv: string[]): Promise<number> {
   // `check` has grpc_health_probe's own flags and exit codes.
   if (argv[0] === 'check') {
+    honourDnsServers(argv.map((a) => a.replace(/^--?addr=/, ''))); // before grpc-js loads
     const { runCheck } = await import('./check/health-check-command.js');
     const code = await runCheck(argv.slice(1), process.stdout, process.stderr);
     // Exit right after the verdict: a connect still pending in the kernel (a full accept queue

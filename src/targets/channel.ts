@@ -57,6 +57,13 @@ export function channelSpec(target: TargetConfig): ChannelSpec {
 
 export const DEFAULT_MAX_RECONNECT_BACKOFF_MS = 30_000;
 
+/** The host of an :authority ("orders.example:443" → "orders.example", "[::1]:443" → "::1"). */
+export function authorityHost(authority: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(authority);
+  if (bracketed) return bracketed[1] ?? '';
+  return authority.replace(/:\d+$/, '');
+}
+
 function channelOptions(spec: ChannelSpec): ChannelOptions {
   const options: ChannelOptions = {
     'grpc.use_local_subchannel_pool': 1,
@@ -72,7 +79,10 @@ function channelOptions(spec: ChannelSpec): ChannelOptions {
     'grpc.enable_retries': 0,
   };
   if (spec.authority !== '') options['grpc.default_authority'] = spec.authority;
-  if (spec.tls?.serverName) options['grpc.ssl_target_name_override'] = spec.tls.serverName;
+  // The name the certificate must carry: server_name, else the authority (as grpc-go does when no
+  // server name is set), else grpc-js's default, the address's host.
+  const tlsName = spec.tls ? spec.tls.serverName || authorityHost(spec.authority) : '';
+  if (tlsName) options['grpc.ssl_target_name_override'] = tlsName;
   return options;
 }
 
