@@ -10,6 +10,7 @@ import { FailureEvidenceCollector } from '../probes/failure-evidence.js';
 import type { TargetPlan } from '../probes/plan.js';
 import type { PlannedProbe, Probe, ProbeContext } from '../probes/probe.js';
 import { withStartupGrace } from '../probes/startup-grace.js';
+import { withTransitionLogs } from '../probes/transition-log.js';
 import { buildMetadata, type ChannelSpec, createChannel } from './channel.js';
 import type { TargetSink } from './sink.js';
 
@@ -65,7 +66,7 @@ export class TargetRunner {
       client,
       metadata: (extra: Readonly<Record<string, MetadataValue>> = {}) =>
         cachedMetadata(buildMetadata(spec.metadata, extra)),
-      observer: withStartupGrace(sink, this.#options.startupGraceMs),
+      observer: withTransitionLogs(withStartupGrace(sink, this.#options.startupGraceMs), this.#log),
       evidence: new FailureEvidenceCollector(spec.address, spec.tls, watcher),
       connection: watcher,
       children: {
