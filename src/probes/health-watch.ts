@@ -18,7 +18,7 @@ import type { OneShotResult } from '../outcome/probe-result.js';
 import { DEFAULT_MAX_RECONNECT_BACKOFF_MS } from '../targets/channel.js';
 import { Backoff } from '../util/backoff.js';
 import { type CallEvidence, recordCall } from './call-evidence.js';
-import { checkHealth, healthCallDeps, recordedCheck } from './health-check.js';
+import { checkHealth, healthCallDeps, type RecordedCheckDeps, recordedCheck } from './health-check.js';
 import { HEALTH_WATCH, type HealthResponse } from './health-protocol.js';
 import {
   healthProbeName,
@@ -49,7 +49,7 @@ export class HealthWatchProbe implements Probe {
   readonly timeoutMs: number;
   readonly health: { service: string; watch: boolean };
   readonly #ctx: ProbeContext;
-  readonly #deps: Parameters<typeof recordedCheck>[0];
+  readonly #deps: RecordedCheckDeps;
   readonly #task: PeriodicTask;
   readonly #backoff: Backoff;
   /**
