@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import type { FailureReason } from '../../src/outcome/failure-reasons.js';
+import { ChildServer, DEBIAN_PYTHON, hasPythonGrpc } from '../harness/child-server.js';
 import { NxdomainDnsServer } from '../harness/dns-server.js';
 import {
   afterServing,
@@ -733,6 +734,43 @@ export const FAULTS: Fault[] = [
     daemonOnly: true,
     start: () => statusServer(Status.UNAVAILABLE, 'connect ECONNREFUSED 10.9.9.9:80'),
   },
+  // --- a C-core peer (python3-grpcio) ------------------------------------------------------------
+  ...(hasPythonGrpc()
+    ? (
+        [
+          [
+            'ccore-unavailable-refused-words',
+            'UNAVAILABLE',
+            'failed to connect to all addresses; last error: UNKNOWN: ipv4:10.0.0.7:5432: Failed to connect to remote host: Connection refused',
+            'rpc_error',
+          ],
+          [
+            'ccore-internal-ssl-words',
+            'INTERNAL',
+            'SSL_ERROR_SSL: error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED',
+            'rpc_error',
+          ],
+          ['ccore-unimplemented', 'UNIMPLEMENTED', 'Method not found!', 'unimplemented'],
+          ['ccore-deadline-words', 'DEADLINE_EXCEEDED', 'Deadline Exceeded', 'rpc_error'],
+        ] as const
+      ).map(
+        ([name, code, details, expected]): Fault => ({
+          name,
+          family: 'provenance',
+          expected,
+          async start() {
+            const server = await ChildServer.start(DEBIAN_PYTHON, [
+              'test/fixtures/python/status_server.py',
+              '--code',
+              code,
+              '--details',
+              details,
+            ]);
+            return running(server.address, () => server.kill());
+          },
+        }),
+      )
+    : []),
   // --- health answers -----------------------------------------------------------------------------
   { name: 'no-health-service', family: 'health', expected: 'unimplemented', start: () => grpcTarget({}) },
   {
