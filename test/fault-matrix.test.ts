@@ -11,7 +11,7 @@ let verdicts: Verdict[] = [];
 beforeAll(async () => {
   verdicts = await runMatrix(FAULTS, faultEnv());
   process.stdout.write(`\nfault matrix (${FAULTS.length} faults)\n${formatReport(verdicts)}\n`);
-}, 180_000);
+}, 240_000);
 
 afterAll(() => {
   verdicts = [];

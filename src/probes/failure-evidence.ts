@@ -11,7 +11,8 @@ import type { TlsSpec } from '../targets/channel.js';
 
 /** A sniff result is reused this long, so a failing target is sniffed at most once a minute. */
 const SNIFF_CACHE_MS = 60_000;
-const SNIFF_TIMEOUT_MS = 500;
+/** Generous: a loaded machine must not turn a slow handshake into "no TLS here". */
+const SNIFF_TIMEOUT_MS = 1500;
 
 /** Pre-connection failures where the peer went away without saying why: TLS may be the cause. */
 const SILENT_CLOSE = ['Failed to connect', 'Connection dropped', 'ECONNRESET', 'Protocol error'];
