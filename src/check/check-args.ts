@@ -4,6 +4,8 @@
 // grpc-ecosystem/grpc-health-probe main.go, in its order.
 
 /** Bad arguments (exit 1). `usage`: Go's flag package prints the usage after its own errors. */
+import { checkMetadataKey, checkMetadataValue } from '../config/metadata.js';
+
 export class BadArguments extends Error {
   constructor(
     message: string,
@@ -205,7 +207,12 @@ export function parseCheckFlags(argv: string[]): CheckFlags {
           throw new BadArguments(
             `invalid value "${text}" for flag -rpc-header: invalid RPC header, expected 'key: value', got "${text}"`,
           );
-        flags.rpcHeaders.push([text.slice(0, at).trim(), text.slice(at + 1).trim()]);
+        const key = text.slice(0, at).trim().toLowerCase();
+        const headerValue = text.slice(at + 1).trim();
+        // What grpc-js would throw on when the call is made, said as a bad argument (exit 1) instead.
+        const problem = checkMetadataKey(key) ?? checkMetadataValue(key, headerValue);
+        if (problem) throw new BadArguments(`invalid value "${text}" for flag -rpc-header: ${problem}`);
+        flags.rpcHeaders.push([key, headerValue]);
         break;
       }
       case 'tls':
