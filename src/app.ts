@@ -52,6 +52,7 @@ function demoTarget(config: Config, address: string): TargetConfig {
     timeoutMs: config.defaults.timeoutMs,
     intervalMs: config.defaults.intervalMs,
     startupGraceMs: config.defaults.startupGraceMs,
+    maxReconnectBackoffMs: config.defaults.maxReconnectBackoffMs,
     keepalive: config.defaults.keepalive,
     health: [
       { service: '', mode: 'watch' },

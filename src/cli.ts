@@ -6,12 +6,14 @@
 // reads when it loads (see connection/trace-env.ts).
 import { handleSignals, releaseSignals } from './cli-signals.js';
 import './connection/trace-env.js';
+import './util/quiet-warnings.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, parseConfigText } from './config/load.js';
 import { redact } from './config/redact.js';
 import type { Config } from './config/schema.js';
+import { honourDnsServers } from './connection/dns-env.js';
 import { VERSION } from './version.js';
 
 // Commands load their modules lazily: `check` runs every few seconds from exec probes and must not pay
@@ -37,7 +39,7 @@ Commands:
   validate  --config FILE   check a config file; exit 0, or 2 listing every error
   rules     --config FILE [--format rules|prometheusrule] [--out DIR]
                             generate the Prometheus alert rules from the config's alerts: options
-  check     --addr HOST:PORT [--service S] [--tls ...] [--rpc-header 'k: v']
+  check     -addr HOST:PORT [-service S] [-tls ...] [-rpc-header 'k: v']
                             one-shot health check, grpc_health_probe's flags and exit codes
   diagnose  ADDRESS [--tls ...] [--service S] [--idle-test DUR] [--ping-test] [--json]
                             every layer from DNS to health and reflection, with cause and fix
@@ -96,6 +98,7 @@ async function loadWeb(config: Config, flag: string | undefined) {
 async function run(configFile: string | undefined, flags: RunFlags): Promise<number> {
   const config = loadConfig(configFile);
   const web = await loadWeb(config, flags.webConfigFile);
+  honourDnsServers(config.targets.map((t) => t.address)); // before grpc-js loads (with app.js)
   const { App } = await import('./app.js');
   const { createLogger } = await import('./log.js');
   const { redactError } = await import('./config/redact.js');
@@ -219,12 +222,13 @@ async function main(argv: string[]): Promise<number> {
   // `check` has grpc_health_probe's own flags and exit codes.
   if (argv[0] === 'check') {
     releaseSignals();
-    const { runCheck, CHECK_USAGE } = await import('./check/health-check-command.js');
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(CHECK_USAGE);
-      return 0;
-    }
-    return runCheck(argv.slice(1), process.stdout, process.stderr);
+    honourDnsServers(argv.map((a) => a.replace(/^--?addr=/, ''))); // before grpc-js loads
+    const { runCheck } = await import('./check/health-check-command.js');
+    const code = await runCheck(argv.slice(1), process.stdout, process.stderr);
+    // Exit right after the verdict: a connect still pending in the kernel (a full accept queue
+    // retries its SYN for minutes) must not hold an exec probe open. stdout/stderr are synchronous
+    // for files and pipes on Linux, so nothing written is lost.
+    process.exit(code);
   }
   if (argv[0] === 'diagnose') {
     const { runDiagnose, DIAGNOSE_USAGE } = await import('./diagnose/diagnose-command.js');

@@ -158,7 +158,7 @@ describe('expectations', () => {
       reason: 'assertion_failed',
       grpcCode: 'OK',
     });
-    expect(running.logs.filter((l) => l.includes('rpc probe failing'))).toHaveLength(1);
+    expect(running.logs.filter((l) => l.includes('"probe failing"'))).toHaveLength(1);
   });
 
   it('fails a call slower than max_latency', async () => {
