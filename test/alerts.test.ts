@@ -231,7 +231,7 @@ describe('generated rules', () => {
     for (const good of ['', 'namespace="shop"', ` job=~"api-.*" , env!='dev',`, 'a="x\\"}y"']) {
       const rules = rulesOf(server(good));
       expect(
-        rules.some((r) => r.alert === 'GrpcServerLoadSkew'),
+        rules.some((r) => 'alert' in r && r.alert === 'GrpcServerLoadSkew'),
         good,
       ).toBe(true);
     }
