@@ -44,7 +44,8 @@ export const DIAGNOSE_USAGE = `Usage: grpc-pulse diagnose ADDRESS [options]
 
 Checks every layer between here and a gRPC server, one step each: DNS, TCP to every address, TLS,
 HTTP/2 (SETTINGS, PING round trip), health (Check, Watch, List), reflection. A failed step names the
-likely cause and the fix. ADDRESS is host:port, dns:///host:port, dns://DNS_SERVER:PORT/host:port or unix:PATH.
+likely cause and the fix. ADDRESS is host:port, dns:///host:port, dns://DNS_SERVER:PORT/host:port,
+ipv4:IP:PORT, ipv6:[IP]:PORT or unix:PATH (one address: a config's ipv4:a:p,b:p list one at a time).
 
   --service NAME            health service to check ("" = the whole server)
   --tls                     use TLS; --tls-no-verify, --tls-ca-cert FILE, --tls-client-cert FILE,
@@ -99,12 +100,34 @@ function hostPort(text: string, what: string): { host: string; port: number } {
   return { host: match[1], port };
 }
 
-/** ADDRESS: host:port, dns:///host:port, dns://SERVER[:PORT]/host:port, unix:PATH (as grpc-js). */
+/**
+ * ADDRESS: host:port, dns:///host:port, dns://SERVER[:PORT]/host:port, ipv4:IP:port, ipv6:[IP]:port,
+ * unix:PATH (as grpc-js and the config's `address`).
+ */
 export function parseAddress(
   address: string,
 ): Pick<DiagnoseOptions, 'host' | 'port' | 'dnsServer' | 'unixPath'> {
   const unix = /^unix:(?:\/\/)?(.+)$/.exec(address);
   if (unix?.[1]) return { host: 'localhost', port: 0, unixPath: unix[1] };
+  if (address.trim() !== address) {
+    throw new DiagnoseUsageError(`ADDRESS has spaces around it: "${address}"`);
+  }
+  // The config's ipv4:/ipv6: forms (grpc-js's schemes): one address; a list is diagnosed one at a time.
+  const ip = /^(ipv4|ipv6):(.+)$/.exec(address);
+  if (ip?.[1] && ip[2]) {
+    if (ip[2].includes(',')) {
+      throw new DiagnoseUsageError(
+        `diagnose takes one address at a time: run it for each of ${ip[2].split(',').join(', ')}`,
+      );
+    }
+    const target = hostPort(ip[2], `the host:port of an ${ip[1]}: ADDRESS`);
+    if (isIP(target.host) !== (ip[1] === 'ipv4' ? 4 : 6)) {
+      throw new DiagnoseUsageError(
+        `"${target.host}" in "${address}" is not an ${ip[1] === 'ipv4' ? 'IPv4' : 'IPv6'} address`,
+      );
+    }
+    return target;
+  }
   const dns = /^dns:\/\/([^/]*)\/(.+)$/.exec(address);
   if (!dns) return hostPort(address, 'ADDRESS');
   const target = hostPort(dns[2] ?? '', 'the host:port of a dns: ADDRESS');
