@@ -82,6 +82,26 @@ describe('status page HTML', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt; &quot;quoted&quot; &amp; &lt;script&gt;');
   });
 
+  it('shows the control characters and bidi overrides of a remote server as escapes, on the page and in the feed', () => {
+    const store = storeWith('  - { name: api, address: "127.0.0.1:1" }\n');
+    const hostile = 'line one\r\nevent: page\rdata: <b>x</b>\u0000\u001b[31m\u202eevil';
+    store.result('api', 'health', { success: false, reason: 'rpc_error', details: hostile });
+    const html = renderLive(store.snapshot(), OPTIONS);
+    expect(html).toContain(
+      'line one\\u000d\nevent: page\\u000ddata: &lt;b&gt;x&lt;/b&gt;\\u0000\\u001b[31m\\u202eevil',
+    );
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters that must not reach the page.
+    expect(html).not.toMatch(/[\r\u0000\u001b\u202e]/);
+  });
+
+  it('says 1 target and 1 probe, not 1 targets', () => {
+    const store = storeWith('  - { name: api, address: "127.0.0.1:1" }\n');
+    store.result('api', 'health', { success: true });
+    const html = renderLive(store.snapshot(), OPTIONS);
+    expect(html).toMatch(/data-count="targets">1<\/span> target · /);
+    expect(html).toMatch(/data-count="probes-failing">0<\/span> of 1 probe failing/);
+  });
+
   it('shows fan-out backends and counts the ones down', () => {
     const store = storeWith(
       '  - { name: orders, address: "127.0.0.1:1" }\n  - { name: ledger, address: "127.0.0.1:2" }\n',

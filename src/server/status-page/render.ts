@@ -19,10 +19,25 @@ const EXPAND_HEALTHY_UP_TO = 6;
 /** Runs drawn in a probe's transition strip. */
 const STRIP_RUNS = 12;
 
+const HTML_ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/**
+ * Text for HTML. Besides the five markup characters, control characters (C0 but newline, DEL, C1) and
+ * the bidirectional overrides a remote server can put into a status message are shown as their \u
+ * escape: a raw CR would end a line of the live feed's event stream, a NUL is a parse error, and an
+ * override would reorder what the reader sees.
+ */
 export const escapeHtml = (text: string) =>
   text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters it escapes.
+    /[&<>"']|[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => HTML_ENTITIES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 
 /** The inline markdown of docs/troubleshooting.md: `code` spans and [text](link) (kept as text). */
@@ -172,16 +187,16 @@ ${backends(t)}</div>
 
 function summaryLine(s: Summary, now: number): string {
   const parts = [
-    `<span class="count" data-count="targets">${s.targets}</span> targets`,
+    `<span class="count" data-count="targets">${s.targets}</span> ${s.targets === 1 ? 'target' : 'targets'}`,
     `<span class="count${s.byVerdict.failing > 0 ? ' fail' : ''}" data-count="failing">${s.byVerdict.failing}</span> failing`,
     `<span class="count${s.byVerdict.degraded > 0 ? ' warn' : ''}" data-count="degraded">${s.byVerdict.degraded}</span> degraded`,
     `<span class="count ok" data-count="healthy">${s.byVerdict.healthy}</span> healthy`,
   ];
-  const probes = `<span class="count${s.probesFailing > 0 ? ' fail' : ''}" data-count="probes-failing">${s.probesFailing}</span> of ${s.probes} probes failing`;
+  const probes = `<span class="count${s.probesFailing > 0 ? ' fail' : ''}" data-count="probes-failing">${s.probesFailing}</span> of ${s.probes} ${s.probes === 1 ? 'probe' : 'probes'} failing`;
   const backendsText =
     s.backends === 0
       ? 'no fan-out backends'
-      : `<span class="count${s.backendsDown > 0 ? ' fail' : ''}" data-count="backends-down">${s.backendsDown}</span> of ${s.backends} backends down`;
+      : `<span class="count${s.backendsDown > 0 ? ' fail' : ''}" data-count="backends-down">${s.backendsDown}</span> of ${s.backends} ${s.backends === 1 ? 'backend' : 'backends'} down`;
   const change = s.lastChange
     ? `last change ${timeAgo(s.lastChange.time, now)}: ${escapeHtml(s.lastChange.what)}`
     : 'no change yet';
