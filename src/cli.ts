@@ -53,15 +53,20 @@ Run "grpc-pulse help COMMAND" or "grpc-pulse COMMAND --help" for a command's opt
 `;
 
 const COMMAND_HELP: Record<string, string> = {
-  run: `Usage: grpc-pulse run [--config FILE]
+  run: `Usage: grpc-pulse run [--config FILE] [--web.config.file FILE] [--web.enable-lifecycle]
 
 Runs the sidecar: probes every configured target and serves /metrics. Without --config it runs the
-embedded demo target. SIGTERM or SIGINT stop it cleanly. Exit 2 when the config is invalid.
-`,
-  validate: `Usage: grpc-pulse validate --config FILE
+embedded demo target. SIGTERM or SIGINT stop it cleanly (exit 0 within 5 s). Exit 2 when the config
+or the web config is invalid, 3 when it cannot start (the port is in use, ...).
 
-Parses and validates FILE. Exit 0 when it is valid; otherwise exit 2 and print every error with
-its file, line and path.
+  --web.config.file FILE   exporter-toolkit web config: TLS, client certificates, basic auth for
+                           every endpoint but /-/healthy (overrides server.web_config_file)
+  --web.enable-lifecycle   let POST /-/reload reload the config (otherwise 403)
+`,
+  validate: `Usage: grpc-pulse validate --config FILE [--web.config.file FILE]
+
+Parses and validates FILE (and the web config it or the flag names). Exit 0 when it is valid;
+otherwise exit 2 and print every error with its file, line and path.
 `,
   rules: `Usage: grpc-pulse rules --config FILE [--format rules|prometheusrule] [--out DIR]
 
