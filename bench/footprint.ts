@@ -86,7 +86,7 @@ export interface FootprintFigures {
 }
 
 export async function footprint(report: Report, quick: boolean): Promise<FootprintFigures[]> {
-  const sizes = quick ? [1, 100] : [1, 100, 1000];
+  const sizes = process.env.BENCH_SIZES?.split(',').map(Number) ?? (quick ? [1, 100] : [1, 100, 1000]);
   const settleMs = (n: number) => (quick ? 10_000 : n >= 1000 ? 60_000 : 20_000);
   const windowMs = quick ? 10_000 : 30_000;
   const figures: FootprintFigures[] = [];

@@ -2,7 +2,7 @@
 // grpc-js + node:http) and blackbox_exporter, in one run on this machine; every goal printed with this
 // run's figures and written to bench/RESULTS.md. Ratios matter more than absolute numbers on a shared
 // machine. `npm run bench -- footprint cost` runs only those (and writes no RESULTS.md);
-// BENCH_QUICK=1 shortens every count and window.
+// BENCH_QUICK=1 shortens every count and window; BENCH_SIZES=1,1000 picks the footprint sizes.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';

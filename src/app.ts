@@ -10,7 +10,7 @@ import { ConfigError, loadConfigFile } from './config/load.js';
 import { type Config, DEMO_TARGET_NAME, type TargetConfig } from './config/schema.js';
 import { traceTap } from './connection/trace-tap.js';
 import { CONNECTION_OBSERVER_METHODS, type ConnectionObserver } from './connection/watcher.js';
-import { DEMO_PROTO, DEMO_SERVICE, type DemoOptions, DemoServer } from './demo/demo-server.js';
+import type { DemoOptions, DemoServer } from './demo/demo-server.js';
 import { ConnectionRecorder } from './metrics/connection-recorder.js';
 import { MetricTable } from './metrics/metric-table.js';
 import { renderProbeResult } from './metrics/probe-exposition.js';
@@ -33,10 +33,18 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The running demo server: where it listens and what it serves. */
+interface DemoRunning {
+  address: string;
+  service: string;
+  proto: string;
+}
+
 export type ReloadResult = { ok: true } | { ok: false; error: string };
 
 /** The demo target as if it had been configured: both health services watched, and the Echo rpc. */
-function demoTarget(config: Config, address: string): TargetConfig {
+function demoTarget(config: Config, demo: DemoRunning): TargetConfig {
+  const { address, service: DEMO_SERVICE, proto: DEMO_PROTO } = demo;
   return {
     name: DEMO_TARGET_NAME,
     address,
@@ -86,7 +94,7 @@ export class App {
   readonly #server: FastifyInstance;
   #watcher: ConfigWatcher | undefined;
   #demo: DemoServer | undefined;
-  #demoAddress: string | undefined;
+  #demoRunning: DemoRunning | undefined;
   #ready = false;
   #closing: Promise<void> | undefined;
   /** Reloads run one after another (SIGHUP, POST /-/reload and the file watcher may coincide). */
@@ -111,7 +119,7 @@ export class App {
       log: this.#log,
     });
     this.#server = buildServer({
-      metrics: () => this.metricsText(),
+      metrics: () => this.metricsChunks(),
       logger: this.#log,
       isReady: () => this.#ready,
       targets: () => this.#status.snapshot(),
@@ -123,8 +131,16 @@ export class App {
 
   /** The exposition: prom-client's process and build metrics, then the per-target series. */
   async metricsText(): Promise<string> {
+    let text = '';
+    for await (const piece of this.metricsChunks()) text += piece;
+    return text;
+  }
+
+  /** The exposition in pieces, as GET /metrics streams it. */
+  async *metricsChunks(): AsyncGenerator<string> {
     const own = await this.registry.metrics();
-    return `${own.endsWith('\n') ? own : `${own}\n`}${this.#table.render()}`;
+    yield own.endsWith('\n') ? own : `${own}\n`;
+    yield* this.#table.chunks();
   }
 
   /** The HTTP server, for inject() in tests. */
@@ -143,9 +159,12 @@ export class App {
     if (!traceTap.tracing)
       this.#log.warn('grpc-js transport tracer is off: disconnect reasons will be "unknown"');
     if (this.#config.demo.enabled) {
+      // Loaded only when enabled: a sidecar's config never pays for the demo's server and protos.
+      const { DemoServer, DEMO_PROTO, DEMO_SERVICE } = await import('./demo/demo-server.js');
       this.#demo = new DemoServer(this.#options.demo);
-      this.#demoAddress = await this.#demo.start();
-      this.#log.info({ address: this.#demoAddress }, 'demo target started');
+      const address = await this.#demo.start();
+      this.#demoRunning = { address, service: DEMO_SERVICE, proto: DEMO_PROTO };
+      this.#log.info({ address }, 'demo target started');
     }
     await this.#targets.apply(this.#desiredTargets(this.#config));
     this.#processRecorder.configLoaded(true);
@@ -235,7 +254,7 @@ export class App {
   #desiredTargets(config: Config): TargetConfig[] {
     const targets = [...config.targets];
     // The demo runs from start to exit; its target follows the current defaults.
-    if (this.#demoAddress) targets.push(demoTarget(config, this.#demoAddress));
+    if (this.#demoRunning) targets.push(demoTarget(config, this.#demoRunning));
     return targets;
   }
 
