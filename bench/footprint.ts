@@ -79,7 +79,9 @@ export interface FootprintFigures {
     plainBytes: number;
     gzipBytes: number;
     encoding: string;
+    /** Longest gap between event-loop ticks, and the most main-thread CPU spent in one (bench/stall-probe.ts). */
     stallMs: number;
+    busyStallMs: number;
     series: number;
   };
   arrivals: { perSecond: number; busiest: number };
@@ -137,7 +139,7 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
     let gzipBytes = 0;
     let encoding = '';
     let series = 0;
-    const [, stallLine] = await armed(pulse.child, /STALL (\S+)/, async () => {
+    const [, stallLine] = await armed(pulse.child, /STALL (\S+) (\S+)/, async () => {
       for (let i = 0; i < (quick ? 3 : 5); i++) {
         const p = await scrape(`${pulse.url}/metrics`, false);
         plain.push(p.ms);
@@ -163,6 +165,7 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
         gzipBytes,
         encoding,
         stallMs: Number(stallLine[1]),
+        busyStallMs: Number(stallLine[2]),
         series,
       },
       arrivals: {
@@ -191,11 +194,13 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
     ),
   ]);
   report.section('Scrape cost (/metrics, client-measured to the last byte)', [
-    '| targets | series | plain: body | time p50 | gzip: body | time p50 | longest event-loop stall in grpc-pulse while scraping |',
-    '|---|---|---|---|---|---|---|',
+    'Stall: the longest gap between event-loop ticks in grpc-pulse while it was scraped; busy: the most main-thread CPU time spent within one gap (what grpc-pulse itself blocked; the rest of a gap is the OS running other processes on this shared machine).',
+    '',
+    '| targets | series | plain: body | time p50 | gzip: body | time p50 | stall | busy |',
+    '|---|---|---|---|---|---|---|---|',
     ...figures.map(
       (f) =>
-        `| ${f.n} | ${f.scrape.series} | ${round(f.scrape.plainBytes / 1e6, 2)} MB | ${round(f.scrape.plainMs, 1)} ms | ${f.scrape.encoding === 'gzip' ? `${round(f.scrape.gzipBytes / 1e6, 3)} MB` : 'not compressed'} | ${round(f.scrape.gzipMs, 1)} ms | ${round(f.scrape.stallMs, 1)} ms |`,
+        `| ${f.n} | ${f.scrape.series} | ${round(f.scrape.plainBytes / 1e6, 2)} MB | ${round(f.scrape.plainMs, 1)} ms | ${f.scrape.encoding === 'gzip' ? `${round(f.scrape.gzipBytes / 1e6, 3)} MB` : 'not compressed'} | ${round(f.scrape.gzipMs, 1)} ms | ${round(f.scrape.stallMs, 1)} ms | ${round(f.scrape.busyStallMs, 1)} ms |`,
     ),
   ]);
   report.section("Probe spread (rpc calls arriving at grpc-pulse's target per second)", [

@@ -6,10 +6,10 @@ import { sleep } from '../util/abortable-sleep.js';
 export interface PeriodicOptions {
   intervalMs: number;
   /**
-   * The first run waits a random share of min(interval, this), so that many targets started together
-   * do not probe in lock-step, while a newcomer still sees data within a second.
+   * Picks the first run's point in the first interval (default Math.random): uniform over the whole
+   * interval, so a thousand targets started together spread their probes evenly instead of firing in
+   * the same second of every interval (bench/RESULTS.md "Probe spread").
    */
-  maxInitialDelayMs?: number;
   random?: () => number;
 }
 
@@ -39,13 +39,16 @@ export class PeriodicTask {
   }
 
   async #runLoop(signal: AbortSignal): Promise<void> {
-    const { intervalMs, maxInitialDelayMs = 1000, random = Math.random } = this.#options;
-    let delay = Math.floor(random() * Math.min(intervalMs, maxInitialDelayMs));
-    while (await sleep(delay, signal)) {
-      const started = performance.now();
+    const { intervalMs, random = Math.random } = this.#options;
+    let next = performance.now() + Math.floor(random() * intervalMs);
+    while (await sleep(Math.max(0, next - performance.now()), signal)) {
       await this.#run(signal);
-      // Fixed rate from the start of each attempt; an attempt can never overrun, its deadline is shorter.
-      delay = Math.max(0, intervalMs - (performance.now() - started));
+      // Fixed rate: runs at first + k × interval, so timer lateness never accumulates into drift (an
+      // attempt cannot overrun, its deadline is shorter). Slots missed while the process was frozen are
+      // skipped, not caught up in a burst.
+      next += intervalMs;
+      const now = performance.now();
+      if (next < now) next += Math.ceil((now - next) / intervalMs) * intervalMs;
     }
   }
 }
