@@ -3,12 +3,14 @@
 // their own processes. Then /metrics at that size: render time, body size plain and gzip, the longest
 // event-loop stall during scrapes, and whether rpc probes arrive in lock-step.
 
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { getText, mib, percentile, procStats, round, scrape, sleep } from './lib.js';
 import {
   armed,
   blackboxAvailable,
   type Running,
+  shippedNodeFlags,
   startBlackbox,
   startFloor,
   startPulse,
@@ -70,7 +72,10 @@ function blackboxLoad(blackbox: Running, address: string, n: number): { stop: ()
 
 export interface FootprintFigures {
   n: number;
+  /** As shipped: with the node flags of deploy/Dockerfile. */
   pulse: { rss: number; anon: number; cpuPct: number };
+  /** The same with V8's default flags, side by side: what the flags save and cost. */
+  pulseDefaults: { rss: number; anon: number; cpuPct: number };
   floor: { rss: number; anon: number; cpuPct: number };
   blackbox?: { rss: number; anon: number; cpuPct: number };
   scrape: {
@@ -96,13 +101,17 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
   for (const n of sizes) {
     // Separate targets, so that each prober's arrivals are its own.
     const pulseTarget = await startTargetChild();
+    const defaultsTarget = await startTargetChild();
     const floorTarget = await startTargetChild();
     const started = performance.now();
-    const pulse = await startPulse(fleetConfig(n, pulseTarget.address));
+    const pulse = await startPulse(fleetConfig(n, pulseTarget.address), shippedNodeFlags());
+    const pulseDefaults = await startPulse(fleetConfig(n, defaultsTarget.address));
     const floor = await startFloor(floorTarget.address, n, INTERVAL_MS);
-    await waitUntil(`grpc-pulse: ${n} Watch streams up`, 120_000, async () => {
-      return countLines(await getText(`${pulse.url}/metrics`), 'grpc_probe_health_watch_up{') >= n;
-    });
+    for (const p of [pulse, pulseDefaults]) {
+      await waitUntil(`grpc-pulse: ${n} Watch streams up`, 120_000, async () => {
+        return countLines(await getText(`${p.url}/metrics`), 'grpc_probe_health_watch_up{') >= n;
+      });
+    }
     await waitUntil(`floor: ${n} Watch streams up`, 120_000, async () => {
       return countLines(await getText(`${floor.url}/metrics`), 'floor_watch_up{') >= n;
     });
@@ -111,18 +120,27 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
     if (settle > 0) await sleep(settle);
 
     // Steady state: CPU over a window with one scrape every 15 s, as Prometheus would.
-    const before = [procStats(pulse.child.pid), procStats(floor.child.pid)];
+    const before = [
+      procStats(pulse.child.pid),
+      procStats(floor.child.pid),
+      procStats(pulseDefaults.child.pid),
+    ];
     const bbBefore = blackbox ? procStats(blackbox.child.pid) : undefined;
     const t0 = performance.now();
     const [, arrivalsLine] = await armed(pulseTarget.child, /ARRIVALS (\d+) (\d+) (\d+)/, async () => {
       while (performance.now() - t0 < windowMs) {
         await getText(`${pulse.url}/metrics`);
+        await getText(`${pulseDefaults.url}/metrics`);
         await getText(`${floor.url}/metrics`);
         await sleep(Math.max(0, Math.min(INTERVAL_MS, windowMs - (performance.now() - t0))));
       }
     });
     const seconds = (performance.now() - t0) / 1000;
-    const after = [procStats(pulse.child.pid), procStats(floor.child.pid)];
+    const after = [
+      procStats(pulse.child.pid),
+      procStats(floor.child.pid),
+      procStats(pulseDefaults.child.pid),
+    ];
     const bbAfter = blackbox ? procStats(blackbox.child.pid) : undefined;
     await load?.stop();
     const cpuPct = (a: { cpuSeconds: number }, b: { cpuSeconds: number }) =>
@@ -156,6 +174,7 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
     const figure: FootprintFigures = {
       n,
       pulse: { ...mem(after[0] as never), cpuPct: cpuPct(after[0] as never, before[0] as never) },
+      pulseDefaults: { ...mem(after[2] as never), cpuPct: cpuPct(after[2] as never, before[2] as never) },
       floor: { ...mem(after[1] as never), cpuPct: cpuPct(after[1] as never, before[1] as never) },
       ...(bbAfter && bbBefore ? { blackbox: { ...mem(bbAfter), cpuPct: cpuPct(bbAfter, bbBefore) } } : {}),
       scrape: {
@@ -174,10 +193,8 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
       },
     };
     figures.push(figure);
-    await pulse.child.stop();
-    await floor.child.stop();
-    await pulseTarget.child.stop();
-    await floorTarget.child.stop();
+    for (const c of [pulse, pulseDefaults, floor, pulseTarget, defaultsTarget, floorTarget])
+      await c.child.stop();
   }
   await blackbox?.child.stop();
 
@@ -186,11 +203,13 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
   report.section('Footprint (health Watch + one unary rpc per target, 15 s interval, side by side)', [
     `Memory after ${quick ? 10 : 60} s (1,000 targets) or ${quick ? 10 : 20} s (fewer), CPU over the next ${windowMs / 1000} s with one scrape per 15 s. Private = RssAnon (heap, stacks, buffers; RSS also counts the mapped node binary). blackbox_exporter probes the same number of targets at one probe per target per 15 s.`,
     '',
-    '| targets | grpc-pulse RSS | private | CPU (of one core) | floor RSS | private | CPU | blackbox RSS | private | CPU |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    `grpc-pulse runs as shipped (node ${shippedNodeFlags().join(' ')}, from deploy/Dockerfile) and, at the same time, with V8's defaults.`,
+    '',
+    '| targets | grpc-pulse RSS | private | CPU (of one core) | V8 defaults: RSS | private | CPU | floor RSS | private | CPU | blackbox RSS | private | CPU |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...figures.map(
       (f) =>
-        `| ${f.n} | ${m(f.pulse.rss)} | ${m(f.pulse.anon)} | ${pct(f.pulse.cpuPct)} | ${m(f.floor.rss)} | ${m(f.floor.anon)} | ${pct(f.floor.cpuPct)} | ${f.blackbox ? `${m(f.blackbox.rss)} | ${m(f.blackbox.anon)} | ${pct(f.blackbox.cpuPct)}` : 'not installed | | '} |`,
+        `| ${f.n} | ${m(f.pulse.rss)} | ${m(f.pulse.anon)} | ${pct(f.pulse.cpuPct)} | ${m(f.pulseDefaults.rss)} | ${m(f.pulseDefaults.anon)} | ${pct(f.pulseDefaults.cpuPct)} | ${m(f.floor.rss)} | ${m(f.floor.anon)} | ${pct(f.floor.cpuPct)} | ${f.blackbox ? `${m(f.blackbox.rss)} | ${m(f.blackbox.anon)} | ${pct(f.blackbox.cpuPct)}` : 'not installed | | '} |`,
     ),
   ]);
   report.section('Scrape cost (/metrics, client-measured to the last byte)', [
@@ -209,4 +228,39 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
     ...figures.map((f) => `| ${f.n} | ${round(f.arrivals.perSecond, 1)} | ${f.arrivals.busiest} |`),
   ]);
   return figures;
+}
+
+/** What importing each piece of the stack adds (import-cost.ts in a child with the shipped flags). */
+export function importCosts(report: Report): { module: string; rss: number; anon: number }[] {
+  const modules = [
+    'node:http2',
+    'node:http',
+    '@grpc/grpc-js',
+    'fastify',
+    'zod',
+    'yaml',
+    'pino',
+    'prom-client',
+    'protobufjs',
+    './dist/config/load.js',
+    './dist/app.js',
+  ];
+  const out = spawnSync(
+    process.execPath,
+    [...shippedNodeFlags(), '--expose-gc', '.bench-dist/bench/import-cost.js', ...modules],
+    { encoding: 'utf8' },
+  );
+  const rows = JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '[]') as {
+    module: string;
+    rss: number;
+    anon: number;
+  }[];
+  report.section('Loaded code (what each import adds, in the order grpc-pulse loads them)', [
+    'Imported one after another in a fresh node with the shipped flags, after a GC each; a module counts only what the ones before it had not loaded. `./dist/config/load.js` is the config loader and schema (zod, yaml and the rpc checks), `./dist/app.js` everything else of grpc-pulse.',
+    '',
+    '| module | private (RssAnon) | RSS |',
+    '|---|---|---|',
+    ...rows.map((r) => `| ${r.module} | +${round(r.anon, 1)} MiB | +${round(r.rss, 1)} MiB |`),
+  ]);
+  return rows;
 }

@@ -2,6 +2,7 @@
 // grpc-pulse (the built CLI), the floor (floor.ts), blackbox_exporter and the gRPC target.
 
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { freePort, tempDir, writeFile } from '../test/harness/services.js';
 import { Child } from './lib.js';
 
@@ -10,6 +11,13 @@ const BLACKBOX = 'prometheus-blackbox-exporter';
 export interface Running {
   child: Child;
   url: string;
+}
+
+/** The node flags the image runs grpc-pulse with: those of deploy/Dockerfile's ENTRYPOINT. */
+export function shippedNodeFlags(): string[] {
+  const line = /^ENTRYPOINT (.*)$/m.exec(readFileSync('deploy/Dockerfile', 'utf8'))?.[1] ?? '[]';
+  const [, ...rest] = JSON.parse(line) as string[];
+  return rest.slice(0, -1);
 }
 
 /** grpc-pulse from dist/, with the stall probe preloaded (inert until armed by SIGUSR2). */

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { VERSION } from '../src/version.js';
 import { type DetectionFigures, detection } from './detection.js';
-import { type FootprintFigures, footprint } from './footprint.js';
+import { type FootprintFigures, footprint, importCosts } from './footprint.js';
 import { mib, procStats, round, sleep } from './lib.js';
 import { type ProbeCostFigures, probeCost } from './probe-cost.js';
 import { blackboxVersion } from './processes.js';
@@ -103,9 +103,9 @@ function footprintGoals(report: Report, figures: FootprintFigures[], idle: { rss
   const busiest = figures.at(-1);
   if (busiest) {
     report.goal({
-      what: `CPU, ${busiest.n} targets`,
+      what: `CPU, ${busiest.n} targets (V8 flags' cost: the same with V8's defaults)`,
       target: 'informative',
-      pulse: `${round(busiest.pulse.cpuPct, 2)}%`,
+      pulse: `${round(busiest.pulse.cpuPct, 2)}% (V8 defaults ${round(busiest.pulseDefaults.cpuPct, 2)}%, ${mb(busiest.pulseDefaults.rss)} RSS)`,
       floor: `${round(busiest.floor.cpuPct, 2)}%`,
       blackbox: busiest.blackbox && `${round(busiest.blackbox.cpuPct, 2)}%`,
       met: true,
@@ -172,7 +172,10 @@ async function main(): Promise<void> {
     met: Number(process.versions.node.split('.')[0]) === 24,
     cause: 'npm scripts did not run the node of node_modules/.bin',
   });
-  if (run('footprint')) footprintGoals(report, await footprint(report, quick), idle);
+  if (run('footprint')) {
+    importCosts(report);
+    footprintGoals(report, await footprint(report, quick), idle);
+  }
   if (run('cost')) costGoals(report, await probeCost(report, quick));
   if (run('detection')) detectionGoals(report, await detection(report, quick));
   if (run('soak')) soakGoals(report, await soak(report, quick));
