@@ -203,7 +203,7 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
   report.section('Footprint (health Watch + one unary rpc per target, 15 s interval, side by side)', [
     `Memory after ${quick ? 10 : 60} s (1,000 targets) or ${quick ? 10 : 20} s (fewer), CPU over the next ${windowMs / 1000} s with one scrape per 15 s. Private = RssAnon (heap, stacks, buffers; RSS also counts the mapped node binary). blackbox_exporter probes the same number of targets at one probe per target per 15 s.`,
     '',
-    `grpc-pulse runs as shipped (node ${shippedNodeFlags().join(' ')}, from deploy/Dockerfile) and, at the same time, with V8's defaults.`,
+    `grpc-pulse runs as shipped (node ${shippedNodeFlags().join(' ')}, from deploy/Dockerfile) and, at the same time, with V8's defaults; the floor runs with the shipped flags too.`,
     '',
     '| targets | grpc-pulse RSS | private | CPU (of one core) | V8 defaults: RSS | private | CPU | floor RSS | private | CPU | blackbox RSS | private | CPU |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',

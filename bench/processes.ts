@@ -37,9 +37,10 @@ export async function startPulse(configText: string, nodeFlags: string[] = []): 
   return { child, url: match[1] as string };
 }
 
-/** The bare grpc-js + node:http floor for `targets` targets (floor.ts). */
+/** The bare grpc-js + node:http floor for `targets` targets (floor.ts), with grpc-pulse's node flags. */
 export async function startFloor(address: string, targets: number, intervalMs: number): Promise<Running> {
   const child = new Child(process.execPath, [
+    ...shippedNodeFlags(),
     '.bench-dist/bench/floor.js',
     address,
     String(targets),

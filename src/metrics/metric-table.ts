@@ -145,11 +145,12 @@ export class HistogramFamily {
       const les = [...this.buckets.map(formatValue), '+Inf'];
       cell = {
         target: labels.target ?? '',
-        bucketPrefixes: les.map(
-          (le) => `${this.name}_bucket${renderLabels(this.labelNames, labels, `le="${le}"`)} `,
+        // flat(): these live as long as the target; a template literal would keep a tree of its parts.
+        bucketPrefixes: les.map((le) =>
+          flat(this.name, '_bucket', renderLabels(this.labelNames, labels, `le="${le}"`), ' '),
         ),
-        sumPrefix: `${this.name}_sum${renderLabels(this.labelNames, labels)} `,
-        countPrefix: `${this.name}_count${renderLabels(this.labelNames, labels)} `,
+        sumPrefix: flat(this.name, '_sum', renderLabels(this.labelNames, labels), ' '),
+        countPrefix: flat(this.name, '_count', renderLabels(this.labelNames, labels), ' '),
         counts: new Float64Array(les.length),
         sum: 0,
         count: 0,
