@@ -8,13 +8,13 @@ import { createLogger } from '../src/log.js';
 import { MetricTable } from '../src/metrics/metric-table.js';
 import { ProbeRecorder } from '../src/metrics/probe-recorder.js';
 import { FailureEvidenceCollector } from '../src/probes/failure-evidence.js';
-import { ProtoFileSource } from '../src/probes/method-source.js';
-import { PROBE_OBSERVER_METHODS, type ProbeObserver } from '../src/probes/probe.js';
+import { planTarget } from '../src/probes/plan.js';
 import { UnaryProbe } from '../src/probes/unary.js';
 import { encodeRequest, resolveMethod } from '../src/rpc/method.js';
 import { loadProtoFiles } from '../src/rpc/proto-root.js';
 import { StatusStore } from '../src/status/status-store.js';
 import { buildMetadata } from '../src/targets/channel.js';
+import { TARGET_SINK_METHODS, type TargetSink } from '../src/targets/sink.js';
 import { fanOut } from '../src/util/fan-out.js';
 import { getText, percentile, procStats, round } from './lib.js';
 import { startBlackbox, startTargetChild } from './processes.js';
@@ -31,6 +31,10 @@ export interface ProbeCostFigures {
   latencyDiffMs: number;
 }
 
+/**
+ * grpc-pulse's unary probe as the plan builds it, with the real recorders behind the sink; `attempt` is
+ * the probe's own scheduled attempt (what its PeriodicTask runs every interval).
+ */
 function pulseProbe(address: string, request: Record<string, unknown>) {
   const config = parseConfigText(
     `targets:\n  - name: api\n    address: "${address}"\n    health: []\n    rpcs:\n      - name: echo\n        method: probetest.v1.Echo/Echo\n        proto: { files: ["${PROTO}"], include: ["${PROTO_DIR}"] }\n        request: ${JSON.stringify(request)}\n`,
@@ -38,32 +42,44 @@ function pulseProbe(address: string, request: Record<string, unknown>) {
     { baseDir: process.cwd(), env: {} },
   );
   const target = config.targets[0];
-  const rpc = target?.rpcs[0];
-  if (!target || !rpc) throw new Error('bench config');
+  if (!target) throw new Error('bench config');
   const client = new Client(address, credentials.createInsecure(), {});
   const recorder = new ProbeRecorder(new MetricTable());
   const status = new StatusStore();
-  recorder.addTarget({ name: 'api', probes: ['echo'], healthServices: [], watchServices: [] });
-  status.addTarget('api', address, ['echo'], []);
-  const observer = fanOut<ProbeObserver>([recorder, status], PROBE_OBSERVER_METHODS);
+  const plan = planTarget(target);
+  /** Sees each result as the recorders do, for the latency the probe reported. */
+  let lastDuration: number | undefined;
+  const tap = Object.fromEntries(
+    Object.keys(TARGET_SINK_METHODS).map((m) => [m, () => {}]),
+  ) as unknown as TargetSink;
+  tap.result = (_target, _probe, result) => {
+    lastDuration = result.durationSeconds;
+  };
+  const sink = fanOut<TargetSink>([recorder, status, tap], TARGET_SINK_METHODS);
+  sink.addTarget(plan);
   const connection = { state: 'READY' as const, lastDisconnect: undefined, connections: 1 };
-  const probe = new UnaryProbe({
+  const planned = plan.probes[0];
+  if (!planned) throw new Error('bench plan');
+  const probe = planned.create({
     target: 'api',
-    rpc,
     client,
-    metadata: () => buildMetadata(target.metadata, rpc.metadata),
-    source: new ProtoFileSource(rpc),
-    observer,
+    metadata:
+      (extra = {}) =>
+      () =>
+        buildMetadata(target.metadata, extra),
+    observer: sink,
     evidence: new FailureEvidenceCollector(address, true, connection),
+    connection,
+    children: { add: () => {}, remove: async () => {} },
     log: createLogger('silent'),
   });
+  if (!(probe instanceof UnaryProbe)) throw new Error('bench plan: expected a unary probe');
   const signal = new AbortController().signal;
-  /** One attempt as the scheduler runs it: count, call, check, record. */
+  /** One scheduled attempt; resolves with the latency it recorded (grpc_probe_duration_seconds). */
   const attempt = async () => {
-    observer.attempt('api', 'echo');
-    const result = await probe.probeOnce(1000, signal);
-    if (result) observer.result('api', 'echo', result);
-    return result;
+    lastDuration = undefined;
+    await probe.attempt(signal);
+    return lastDuration;
   };
   return { attempt, close: () => client.close() };
 }
@@ -137,8 +153,8 @@ export async function probeCost(report: Report, quick: boolean): Promise<ProbeCo
   const pulseLatency: number[] = [];
   const bareLatency: number[] = [];
   for (let i = 0; i < (quick ? 50 : 300); i++) {
-    const r = await slowPulse.attempt();
-    if (r?.durationSeconds !== undefined) pulseLatency.push(r.durationSeconds * 1000);
+    const seconds = await slowPulse.attempt();
+    if (seconds !== undefined) pulseLatency.push(seconds * 1000);
     bareLatency.push((await slowBare.call()) * 1000);
   }
   for (const c of [pulse, bare, slowPulse, slowBare]) c.close();

@@ -3,12 +3,12 @@
 
 import { service as reference } from 'grpc-health-check';
 import { describe, expect, it } from 'vitest';
+import { toHealthStatus } from '../src/outcome/health-statuses.js';
 import {
   decodeHealthResponse,
   encodeHealthRequest,
   HEALTH_CHECK,
   HEALTH_WATCH,
-  toHealthStatus,
 } from '../src/probes/health-protocol.js';
 
 const refCheck = reference.Check as unknown as {
