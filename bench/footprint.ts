@@ -78,18 +78,58 @@ export interface FootprintFigures {
   pulseDefaults: { rss: number; anon: number; cpuPct: number };
   floor: { rss: number; anon: number; cpuPct: number };
   blackbox?: { rss: number; anon: number; cpuPct: number };
-  scrape: {
-    plainMs: number;
-    gzipMs: number;
-    plainBytes: number;
-    gzipBytes: number;
-    encoding: string;
-    /** Longest gap between event-loop ticks, and the most main-thread CPU spent in one (bench/stall-probe.ts). */
-    stallMs: number;
-    busyStallMs: number;
-    series: number;
-  };
+  scrape: ScrapeFigures;
+  /** The most main-thread CPU in one event-loop gap of the V8-defaults process while it was scraped. */
+  defaultsBusyStallMs: number;
+  /** The same for the shipped process over a window without scrapes. */
+  idleBusyStallMs: number;
   arrivals: { perSecond: number; busiest: number };
+}
+
+interface ScrapeFigures {
+  plainMs: number;
+  gzipMs: number;
+  plainBytes: number;
+  gzipBytes: number;
+  encoding: string;
+  /** Longest gap between event-loop ticks, and the most main-thread CPU spent in one (bench/stall-probe.ts). */
+  stallMs: number;
+  busyStallMs: number;
+  series: number;
+}
+
+/** Scrapes plain and gzip in turn with the stall probe armed. */
+async function scrapeWindow(target: Running, quick: boolean): Promise<ScrapeFigures> {
+  const plain: number[] = [];
+  const gzip: number[] = [];
+  let plainBytes = 0;
+  let gzipBytes = 0;
+  let encoding = '';
+  let series = 0;
+  const [, stallLine] = await armed(target.child, /STALL (\S+) (\S+)/, async () => {
+    for (let i = 0; i < (quick ? 3 : 5); i++) {
+      const p = await scrape(`${target.url}/metrics`, false);
+      plain.push(p.ms);
+      plainBytes = p.wireBytes;
+      series = p.text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+      await sleep(300);
+      const g = await scrape(`${target.url}/metrics`, true);
+      gzip.push(g.ms);
+      gzipBytes = g.wireBytes;
+      encoding = g.encoding;
+      await sleep(300);
+    }
+  });
+  return {
+    plainMs: percentile(plain, 50),
+    gzipMs: percentile(gzip, 50),
+    plainBytes,
+    gzipBytes,
+    encoding,
+    stallMs: Number(stallLine[1]),
+    busyStallMs: Number(stallLine[2]),
+    series,
+  };
 }
 
 export async function footprint(report: Report, quick: boolean): Promise<FootprintFigures[]> {
@@ -150,43 +190,20 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
       anon: mib(s.anonBytes),
     });
 
-    // /metrics at this size: plain and gzip, stalls measured inside grpc-pulse while scraping.
-    const plain: number[] = [];
-    const gzip: number[] = [];
-    let plainBytes = 0;
-    let gzipBytes = 0;
-    let encoding = '';
-    let series = 0;
-    const [, stallLine] = await armed(pulse.child, /STALL (\S+) (\S+)/, async () => {
-      for (let i = 0; i < (quick ? 3 : 5); i++) {
-        const p = await scrape(`${pulse.url}/metrics`, false);
-        plain.push(p.ms);
-        plainBytes = p.wireBytes;
-        series = p.text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
-        await sleep(300);
-        const g = await scrape(`${pulse.url}/metrics`, true);
-        gzip.push(g.ms);
-        gzipBytes = g.wireBytes;
-        encoding = g.encoding;
-        await sleep(300);
-      }
-    });
+    // /metrics at this size: plain and gzip, stalls measured inside grpc-pulse while scraping; the same
+    // for the V8-defaults process, and a window without scrapes for what stalls without them.
+    const scraped = await scrapeWindow(pulse, quick);
+    const defaultsScraped = await scrapeWindow(pulseDefaults, quick);
+    const [, idleLine] = await armed(pulse.child, /STALL (\S+) (\S+)/, () => sleep(quick ? 2000 : 5000));
     const figure: FootprintFigures = {
       n,
       pulse: { ...mem(after[0] as never), cpuPct: cpuPct(after[0] as never, before[0] as never) },
       pulseDefaults: { ...mem(after[2] as never), cpuPct: cpuPct(after[2] as never, before[2] as never) },
       floor: { ...mem(after[1] as never), cpuPct: cpuPct(after[1] as never, before[1] as never) },
       ...(bbAfter && bbBefore ? { blackbox: { ...mem(bbAfter), cpuPct: cpuPct(bbAfter, bbBefore) } } : {}),
-      scrape: {
-        plainMs: percentile(plain, 50),
-        gzipMs: percentile(gzip, 50),
-        plainBytes,
-        gzipBytes,
-        encoding,
-        stallMs: Number(stallLine[1]),
-        busyStallMs: Number(stallLine[2]),
-        series,
-      },
+      scrape: scraped,
+      defaultsBusyStallMs: defaultsScraped.busyStallMs,
+      idleBusyStallMs: Number(idleLine[2]),
       arrivals: {
         perSecond: Number(arrivalsLine[1]) / Math.max(1, Number(arrivalsLine[2])),
         busiest: Number(arrivalsLine[3]),
@@ -213,13 +230,13 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
     ),
   ]);
   report.section('Scrape cost (/metrics, client-measured to the last byte)', [
-    'Stall: the longest gap between event-loop ticks in grpc-pulse while it was scraped; busy: the most main-thread CPU time spent within one gap (what grpc-pulse itself blocked; the rest of a gap is the OS running other processes on this shared machine).',
+    'Stall: the longest gap between event-loop ticks in grpc-pulse while it was scraped; busy: the most main-thread CPU time spent within one gap (what grpc-pulse itself blocked; the rest of a gap is the OS running other processes on this shared machine). The last two columns: the same busy figure for the V8-defaults process while scraped, and for the shipped one over a window without scrapes.',
     '',
-    '| targets | series | plain: body | time p50 | gzip: body | time p50 | stall | busy |',
-    '|---|---|---|---|---|---|---|---|',
+    '| targets | series | plain: body | time p50 | gzip: body | time p50 | stall | busy | busy, V8 defaults | busy, no scrape |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...figures.map(
       (f) =>
-        `| ${f.n} | ${f.scrape.series} | ${round(f.scrape.plainBytes / 1e6, 2)} MB | ${round(f.scrape.plainMs, 1)} ms | ${f.scrape.encoding === 'gzip' ? `${round(f.scrape.gzipBytes / 1e6, 3)} MB` : 'not compressed'} | ${round(f.scrape.gzipMs, 1)} ms | ${round(f.scrape.stallMs, 1)} ms | ${round(f.scrape.busyStallMs, 1)} ms |`,
+        `| ${f.n} | ${f.scrape.series} | ${round(f.scrape.plainBytes / 1e6, 2)} MB | ${round(f.scrape.plainMs, 1)} ms | ${f.scrape.encoding === 'gzip' ? `${round(f.scrape.gzipBytes / 1e6, 3)} MB` : 'not compressed'} | ${round(f.scrape.gzipMs, 1)} ms | ${round(f.scrape.stallMs, 1)} ms | ${round(f.scrape.busyStallMs, 1)} ms | ${round(f.defaultsBusyStallMs, 1)} ms | ${round(f.idleBusyStallMs, 1)} ms |`,
     ),
   ]);
   report.section("Probe spread (rpc calls arriving at grpc-pulse's target per second)", [
@@ -260,7 +277,10 @@ export function importCosts(report: Report): { module: string; rss: number; anon
     '',
     '| module | private (RssAnon) | RSS |',
     '|---|---|---|',
-    ...rows.map((r) => `| ${r.module} | +${round(r.anon, 1)} MiB | +${round(r.rss, 1)} MiB |`),
+    ...rows.map((r, i) => {
+      const sign = i === 0 ? '' : '+';
+      return `| ${r.module} | ${sign}${round(r.anon, 1)} MiB | ${sign}${round(r.rss, 1)} MiB |`;
+    }),
   ]);
   return rows;
 }

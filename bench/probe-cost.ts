@@ -7,14 +7,14 @@ import { parseConfigText } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
 import { MetricTable } from '../src/metrics/metric-table.js';
 import { ProbeRecorder } from '../src/metrics/probe-recorder.js';
-import { FailureEvidenceCollector } from '../src/probes/failure-evidence.js';
 import { planTarget } from '../src/probes/plan.js';
 import { UnaryProbe } from '../src/probes/unary.js';
 import { encodeRequest, resolveMethod } from '../src/rpc/method.js';
 import { loadProtoFiles } from '../src/rpc/proto-root.js';
 import { StatusStore } from '../src/status/status-store.js';
-import { buildMetadata } from '../src/targets/channel.js';
+import { channelSpec } from '../src/targets/channel.js';
 import { TARGET_SINK_METHODS, type TargetSink } from '../src/targets/sink.js';
+import { TargetRunner } from '../src/targets/target-runner.js';
 import { fanOut } from '../src/util/fan-out.js';
 import { getText, percentile, procStats, round } from './lib.js';
 import { startBlackbox, startTargetChild } from './processes.js';
@@ -32,21 +32,21 @@ export interface ProbeCostFigures {
 }
 
 /**
- * grpc-pulse's unary probe as the plan builds it, with the real recorders behind the sink; `attempt` is
- * the probe's own scheduled attempt (what its PeriodicTask runs every interval).
+ * grpc-pulse's unary probe inside a real TargetRunner (the product's channel, metadata, startup-grace
+ * wrapper and connection watcher), reporting to the real recorders through the sink port as TargetSet
+ * wires them; `attempt` is the probe's own scheduled attempt, what its PeriodicTask runs every interval.
  */
 function pulseProbe(address: string, request: Record<string, unknown>) {
   const config = parseConfigText(
-    `targets:\n  - name: api\n    address: "${address}"\n    health: []\n    rpcs:\n      - name: echo\n        method: probetest.v1.Echo/Echo\n        proto: { files: ["${PROTO}"], include: ["${PROTO_DIR}"] }\n        request: ${JSON.stringify(request)}\n`,
+    // A 1 h interval: the scheduler's own run (at a random point of the hour) stays out of the way.
+    `targets:\n  - name: api\n    address: "${address}"\n    health: []\n    rpcs:\n      - name: echo\n        method: probetest.v1.Echo/Echo\n        proto: { files: ["${PROTO}"], include: ["${PROTO_DIR}"] }\n        request: ${JSON.stringify(request)}\n        interval: 1h\n`,
     'bench.yaml',
     { baseDir: process.cwd(), env: {} },
   );
   const target = config.targets[0];
   if (!target) throw new Error('bench config');
-  const client = new Client(address, credentials.createInsecure(), {});
   const recorder = new ProbeRecorder(new MetricTable());
   const status = new StatusStore();
-  const plan = planTarget(target);
   /** Sees each result as the recorders do, for the latency the probe reported. */
   let lastDuration: number | undefined;
   const tap = Object.fromEntries(
@@ -56,23 +56,17 @@ function pulseProbe(address: string, request: Record<string, unknown>) {
     lastDuration = result.durationSeconds;
   };
   const sink = fanOut<TargetSink>([recorder, status, tap], TARGET_SINK_METHODS);
+  const plan = planTarget(target);
   sink.addTarget(plan);
-  const connection = { state: 'READY' as const, lastDisconnect: undefined, connections: 1 };
-  const planned = plan.probes[0];
-  if (!planned) throw new Error('bench plan');
-  const probe = planned.create({
-    target: 'api',
-    client,
-    metadata:
-      (extra = {}) =>
-      () =>
-        buildMetadata(target.metadata, extra),
-    observer: sink,
-    evidence: new FailureEvidenceCollector(address, true, connection),
-    connection,
-    children: { add: () => {}, remove: async () => {} },
+  const runner = new TargetRunner({
+    plan,
+    channel: channelSpec(target),
+    startupGraceMs: target.startupGraceMs,
+    sink,
     log: createLogger('silent'),
   });
+  runner.start();
+  const probe = runner.probe('echo');
   if (!(probe instanceof UnaryProbe)) throw new Error('bench plan: expected a unary probe');
   const signal = new AbortController().signal;
   /** One scheduled attempt; resolves with the latency it recorded (grpc_probe_duration_seconds). */
@@ -81,7 +75,7 @@ function pulseProbe(address: string, request: Record<string, unknown>) {
     await probe.attempt(signal);
     return lastDuration;
   };
-  return { attempt, close: () => client.close() };
+  return { attempt, close: () => runner.close() };
 }
 
 function bareCall(address: string, request: Record<string, unknown>) {
@@ -157,7 +151,7 @@ export async function probeCost(report: Report, quick: boolean): Promise<ProbeCo
     if (seconds !== undefined) pulseLatency.push(seconds * 1000);
     bareLatency.push((await slowBare.call()) * 1000);
   }
-  for (const c of [pulse, bare, slowPulse, slowBare]) c.close();
+  for (const c of [pulse, bare, slowPulse, slowBare]) await c.close();
   await blackbox.child.stop();
   await target.child.stop();
 

@@ -36,7 +36,7 @@ export class Report {
       .filter(Boolean)
       .join(', ');
     process.stdout.write(
-      `GOAL ${goal.what} (${goal.target}): ${goal.pulse}${side ? ` [${side}]` : ''} → ${goal.met ? 'met' : 'MISSED'}${goal.cause ? ` (${goal.cause})` : ''}\n`,
+      `GOAL ${goal.what} (${goal.target}): ${goal.pulse}${side ? ` [${side}]` : ''} → ${goal.met ? 'met' : `MISSED${goal.cause ? ` (${goal.cause})` : ''}`}\n`,
     );
   }
 
