@@ -41,21 +41,31 @@ async function waitUntil(what: string, timeoutMs: number, ok: () => Promise<bool
 const countLines = (body: string, prefix: string) =>
   body.split('\n').filter((l) => l.startsWith(prefix) && l.endsWith(' 1')).length;
 
-/** blackbox probing `n` targets at one probe per target per interval, evenly spread, until stopped. */
+/** At most this many blackbox probes in flight: a slow machine makes probes late, never a pile-up. */
+const MAX_IN_FLIGHT = 64;
+
+/**
+ * blackbox probing `n` targets at one probe per target per interval, evenly spread, until stopped; a
+ * probe that would exceed MAX_IN_FLIGHT is skipped and counted.
+ */
 function blackboxLoad(blackbox: Running, address: string, n: number): { stop: () => Promise<number> } {
   const url = `${blackbox.url}/probe?module=grpc&target=${address}`;
   let stopped = false;
-  let sent = 0;
+  let due = 0;
+  let skipped = 0;
   const started = performance.now();
   const inFlight = new Set<Promise<unknown>>();
   const loop = (async () => {
     while (!stopped) {
-      const due = Math.floor(((performance.now() - started) / INTERVAL_MS) * n);
-      while (sent < due) {
+      const now = Math.floor(((performance.now() - started) / INTERVAL_MS) * n);
+      for (; due < now; due++) {
+        if (inFlight.size >= MAX_IN_FLIGHT) {
+          skipped++;
+          continue;
+        }
         const p = getText(url).catch(() => '');
         inFlight.add(p);
         void p.finally(() => inFlight.delete(p));
-        sent++;
       }
       await sleep(20);
     }
@@ -65,7 +75,7 @@ function blackboxLoad(blackbox: Running, address: string, n: number): { stop: ()
       stopped = true;
       await loop;
       await Promise.all(inFlight);
-      return sent;
+      return skipped;
     },
   };
 }
@@ -78,6 +88,8 @@ export interface FootprintFigures {
   pulseDefaults: { rss: number; anon: number; cpuPct: number };
   floor: { rss: number; anon: number; cpuPct: number };
   blackbox?: { rss: number; anon: number; cpuPct: number };
+  /** blackbox probes not sent because MAX_IN_FLIGHT were still running (a slow machine). */
+  blackboxSkipped: number;
   scrape: ScrapeFigures;
   /** The most main-thread CPU in one event-loop gap of the V8-defaults process while it was scraped. */
   defaultsBusyStallMs: number;
@@ -99,7 +111,7 @@ interface ScrapeFigures {
 }
 
 /** Scrapes plain and gzip in turn with the stall probe armed. */
-async function scrapeWindow(target: Running, quick: boolean): Promise<ScrapeFigures> {
+async function scrapeWindow(target: Running, rounds: number): Promise<ScrapeFigures> {
   const plain: number[] = [];
   const gzip: number[] = [];
   let plainBytes = 0;
@@ -107,7 +119,7 @@ async function scrapeWindow(target: Running, quick: boolean): Promise<ScrapeFigu
   let encoding = '';
   let series = 0;
   const [, stallLine] = await armed(target.child, /STALL (\S+) (\S+)/, async () => {
-    for (let i = 0; i < (quick ? 3 : 5); i++) {
+    for (let i = 0; i < rounds; i++) {
       const p = await scrape(`${target.url}/metrics`, false);
       plain.push(p.ms);
       plainBytes = p.wireBytes;
@@ -182,7 +194,7 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
       procStats(pulseDefaults.child.pid),
     ];
     const bbAfter = blackbox ? procStats(blackbox.child.pid) : undefined;
-    await load?.stop();
+    const blackboxSkipped = (await load?.stop()) ?? 0;
     const cpuPct = (a: { cpuSeconds: number }, b: { cpuSeconds: number }) =>
       ((a.cpuSeconds - b.cpuSeconds) / seconds) * 100;
     const mem = (s: { rssBytes: number; anonBytes: number }) => ({
@@ -192,8 +204,8 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
 
     // /metrics at this size: plain and gzip, stalls measured inside grpc-pulse while scraping; the same
     // for the V8-defaults process, and a window without scrapes for what stalls without them.
-    const scraped = await scrapeWindow(pulse, quick);
-    const defaultsScraped = await scrapeWindow(pulseDefaults, quick);
+    const scraped = await scrapeWindow(pulse, quick ? 3 : 5);
+    const defaultsScraped = await scrapeWindow(pulseDefaults, 3);
     const [, idleLine] = await armed(pulse.child, /STALL (\S+) (\S+)/, () => sleep(quick ? 2000 : 5000));
     const figure: FootprintFigures = {
       n,
@@ -201,6 +213,7 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
       pulseDefaults: { ...mem(after[2] as never), cpuPct: cpuPct(after[2] as never, before[2] as never) },
       floor: { ...mem(after[1] as never), cpuPct: cpuPct(after[1] as never, before[1] as never) },
       ...(bbAfter && bbBefore ? { blackbox: { ...mem(bbAfter), cpuPct: cpuPct(bbAfter, bbBefore) } } : {}),
+      blackboxSkipped,
       scrape: scraped,
       defaultsBusyStallMs: defaultsScraped.busyStallMs,
       idleBusyStallMs: Number(idleLine[2]),
@@ -226,7 +239,7 @@ export async function footprint(report: Report, quick: boolean): Promise<Footpri
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...figures.map(
       (f) =>
-        `| ${f.n} | ${m(f.pulse.rss)} | ${m(f.pulse.anon)} | ${pct(f.pulse.cpuPct)} | ${m(f.pulseDefaults.rss)} | ${m(f.pulseDefaults.anon)} | ${pct(f.pulseDefaults.cpuPct)} | ${m(f.floor.rss)} | ${m(f.floor.anon)} | ${pct(f.floor.cpuPct)} | ${f.blackbox ? `${m(f.blackbox.rss)} | ${m(f.blackbox.anon)} | ${pct(f.blackbox.cpuPct)}` : 'not installed | | '} |`,
+        `| ${f.n}${f.blackboxSkipped > 0 ? ` (blackbox: ${f.blackboxSkipped} probes skipped, ${MAX_IN_FLIGHT} in flight)` : ''} | ${m(f.pulse.rss)} | ${m(f.pulse.anon)} | ${pct(f.pulse.cpuPct)} | ${m(f.pulseDefaults.rss)} | ${m(f.pulseDefaults.anon)} | ${pct(f.pulseDefaults.cpuPct)} | ${m(f.floor.rss)} | ${m(f.floor.anon)} | ${pct(f.floor.cpuPct)} | ${f.blackbox ? `${m(f.blackbox.rss)} | ${m(f.blackbox.anon)} | ${pct(f.blackbox.cpuPct)}` : 'not installed | | '} |`,
     ),
   ]);
   report.section('Scrape cost (/metrics, client-measured to the last byte)', [
