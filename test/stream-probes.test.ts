@@ -48,7 +48,12 @@ describe('messages: N', () => {
         '        request: { count: 3, interval_ms: 20 }\n        interval: 1s\n        timeout: 800ms\n        stream: { messages: 3, max_gap: 500ms }\n        expect: { response: { state: LIVE } }\n',
       ),
     );
-    await running.waitForMetricAtLeast('grpc_probe_handled_total', { ...feedProbe, grpc_code: 'OK' }, 2, 10_000);
+    await running.waitForMetricAtLeast(
+      'grpc_probe_handled_total',
+      { ...feedProbe, grpc_code: 'OK' },
+      2,
+      10_000,
+    );
     expect(await running.metric('grpc_probe_success', feedProbe)).toBe(1);
     const messages = (await running.metric('grpc_probe_stream_messages_total', feedProbe)) ?? 0;
     const calls = (await running.metric('grpc_probe_stream_first_message_seconds_count', feedProbe)) ?? 0;
@@ -73,7 +78,9 @@ describe('messages: N', () => {
     );
     await running.waitForMetricAtLeast('grpc_probe_failures_total', failures('rpc_error'), 1, 10_000);
     expect(await running.metric('grpc_probe_success', feedProbe)).toBe(0);
-    expect(await running.metric('grpc_probe_handled_total', { ...feedProbe, grpc_code: 'Internal' })).toBeGreaterThanOrEqual(1);
+    expect(
+      await running.metric('grpc_probe_handled_total', { ...feedProbe, grpc_code: 'Internal' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(await running.metric('grpc_probe_stream_messages_total', feedProbe)).toBeGreaterThanOrEqual(2);
     const status = await running.app.server.inject({ method: 'GET', url: '/api/v1/targets' });
     expect(status.body).toContain('feed broke');
@@ -116,7 +123,9 @@ describe('hold: D', () => {
     await running.waitForMetricAtLeast('grpc_probe_attempts_total', feedProbe, 3, 15_000);
     expect(target.opened).toBeGreaterThanOrEqual(3);
     expect(await running.metric('grpc_probe_stream_messages_total', feedProbe)).toBeGreaterThanOrEqual(10);
-    expect(await running.metric('grpc_probe_stream_first_message_seconds_count', feedProbe)).toBeGreaterThanOrEqual(2);
+    expect(
+      await running.metric('grpc_probe_stream_first_message_seconds_count', feedProbe),
+    ).toBeGreaterThanOrEqual(2);
     expect(await running.metric('grpc_probe_success', feedProbe)).toBe(1);
     const failed = await running.byLabel('grpc_probe_failures_total', 'api', 'reason');
     expect(Object.values(failed).reduce((a, b) => a + b, 0)).toBe(0);
@@ -135,12 +144,18 @@ describe('hold: D', () => {
     // Turned to 0 no earlier than max_gap after the server's last message, and not long after it.
     const sinceLastWrite = performance.now() - target.lastWriteAt;
     expect(sinceLastWrite).toBeGreaterThanOrEqual(600);
+    // Generous for a loaded machine: the stall timer fires at max_gap, not at some later deadline (1m).
+    expect(sinceLastWrite).toBeLessThan(600 + 4000);
     expect(await running.metric('grpc_probe_failures_total', failures('stream_stalled'))).toBe(1);
     expect(await running.metric('grpc_probe_stream_max_gap_seconds', feedProbe)).toBeGreaterThanOrEqual(0.6);
     const body = (await running.app.server.inject({ method: 'GET', url: '/api/v1/targets' })).body;
     expect(body).toMatch(/no message for \d+ ms after 5 \(max_gap 600 ms\)/);
     // Re-opened with backoff: the next stream delivers again, then stalls again.
-    await waitFor(() => target.opened, (n) => n >= 2, { timeoutMs: 10_000, what: 'the stream to be re-opened' });
+    await waitFor(
+      () => target.opened,
+      (n) => n >= 2,
+      { timeoutMs: 10_000, what: 'the stream to be re-opened' },
+    );
     await running.waitForMetricAtLeast('grpc_probe_failures_total', failures('stream_stalled'), 2, 15_000);
   });
 
@@ -149,7 +164,10 @@ describe('hold: D', () => {
     const proxy = await new TcpProxy(target.port).start();
     cleanup.push(() => proxy.close());
     const running = await app(
-      streamConfig(proxy.address, '        request: { interval_ms: 50 }\n        stream: { hold: 1m, max_gap: 700ms }\n'),
+      streamConfig(
+        proxy.address,
+        '        request: { interval_ms: 50 }\n        stream: { hold: 1m, max_gap: 700ms }\n',
+      ),
     );
     await running.waitForMetric('grpc_probe_success', feedProbe, 1, 10_000);
     await running.waitForMetricAtLeast('grpc_probe_stream_messages_total', feedProbe, 3, 10_000);
@@ -157,14 +175,21 @@ describe('hold: D', () => {
     const frozenAt = performance.now();
     await running.waitForMetric('grpc_probe_success', feedProbe, 0, 10_000);
     expect(performance.now() - frozenAt).toBeGreaterThanOrEqual(600);
-    expect(await running.metric('grpc_probe_failures_total', failures('stream_stalled'))).toBeGreaterThanOrEqual(1);
-    expect(await running.metric('grpc_probe_disconnects_total', { target: 'api', reason: 'connection_reset' })).toBe(0);
+    expect(
+      await running.metric('grpc_probe_failures_total', failures('stream_stalled')),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      await running.metric('grpc_probe_disconnects_total', { target: 'api', reason: 'connection_reset' }),
+    ).toBe(0);
   });
 
   it('a max_connection_age drain re-opens the held stream on a new connection: not a failure', async () => {
     const target = await feed({ 'grpc.max_connection_age_ms': 800, 'grpc.max_connection_age_grace_ms': 300 });
     const running = await app(
-      streamConfig(target.address, '        request: { interval_ms: 50 }\n        stream: { hold: 1m, max_gap: 1s }\n'),
+      streamConfig(
+        target.address,
+        '        request: { interval_ms: 50 }\n        stream: { hold: 1m, max_gap: 1s }\n',
+      ),
     );
     await running.waitForMetricAtLeast(
       'grpc_probe_disconnects_total',
@@ -172,7 +197,11 @@ describe('hold: D', () => {
       2,
       15_000,
     );
-    await waitFor(() => target.opened, (n) => n >= 3, { timeoutMs: 10_000, what: 'streams re-opened after drains' });
+    await waitFor(
+      () => target.opened,
+      (n) => n >= 3,
+      { timeoutMs: 10_000, what: 'streams re-opened after drains' },
+    );
     await running.waitForMetric('grpc_probe_success', feedProbe, 1, 5000);
     const failed = await running.byLabel('grpc_probe_failures_total', 'api', 'reason');
     expect(Object.values(failed).reduce((a, b) => a + b, 0)).toBe(0);
@@ -181,7 +210,10 @@ describe('hold: D', () => {
   it('/probe answers with the first message of a held stream', async () => {
     const target = await feed();
     const running = await app(
-      streamConfig(target.address, '        request: { interval_ms: 50 }\n        stream: { hold: 1m, max_gap: 1s }\n'),
+      streamConfig(
+        target.address,
+        '        request: { interval_ms: 50 }\n        stream: { hold: 1m, max_gap: 1s }\n',
+      ),
     );
     const response = await running.app.server.inject({ method: 'GET', url: '/probe?target=api&module=feed' });
     expect(response.statusCode).toBe(200);
@@ -244,6 +276,10 @@ describe('config', () => {
       'rpc.yaml',
       { baseDir: process.cwd(), env: {} },
     );
-    expect(config.targets[0]?.rpcs[0]?.stream).toEqual({ hold: 300_000, max_gap: 10_000, first_message_within: 2000 });
+    expect(config.targets[0]?.rpcs[0]?.stream).toEqual({
+      hold: 300_000,
+      max_gap: 10_000,
+      first_message_within: 2000,
+    });
   });
 });

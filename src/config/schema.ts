@@ -154,7 +154,7 @@ function makeShapeSchema(context: SchemaContext) {
       /** watch keeps a Health/Watch stream open and falls back to check where Watch is UNIMPLEMENTED. */
       mode: z.enum(['watch', 'check']).optional(),
       /** Watch every service the server's Health/List names, found again on every connection. */
-      discover: z.literal('list', { error: 'expected "list"' }).optional(),
+      discover: z.literal('list').optional(),
     })
     .superRefine((value, ctx) => {
       if (value.discover !== undefined && (value.service !== undefined || value.mode !== undefined)) {

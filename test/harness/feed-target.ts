@@ -4,9 +4,9 @@
 
 import {
   Server,
+  ServerCredentials,
   type ServerOptions,
   type ServerWritableStream,
-  ServerCredentials,
   type ServiceDefinition,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
