@@ -61,6 +61,15 @@ export const TROUBLESHOOTING_TABLES: TroubleshootingTables = {
       symptom: '`Deadline exceeded ... remote_addr=...`',
     },
     {
+      reason: 'stream_stalled',
+      meaning:
+        "an LB or proxy idle/stream timeout on the path (Envoy `stream_idle_timeout`, nginx `grpc_read_timeout`, cloud LB idle timeouts) ends or stops forwarding a quiet stream; a proxy buffers the response; the server's send loop is stuck",
+      check:
+        "whether stalls come at a fixed stream age (`grpc_probe_stream_max_gap_seconds`, `grpc_probe_connection_duration_seconds`); every proxy's idle, read and stream timeouts vs the server's send interval; response buffering on HTTP/1.1 hops; a second target that bypasses the proxy",
+      symptom:
+        'a stream probe\'s messages stop while the stream stays open; "stream stalls behind an LB/proxy idle timeout or buffering"',
+    },
+    {
       reason: 'http_error',
       meaning: 'a non-gRPC HTTP answer: LB error page, ingress without HTTP/2 or gRPC routing, wrong path',
       check: "ingress/LB backend protocol (HTTP/2, gRPC), routes, health of the LB's backends",
