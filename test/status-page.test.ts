@@ -242,7 +242,7 @@ describe('status page in Chromium', () => {
     expect(plain.errors).toEqual([]);
     expect(phone.errors).toEqual([]);
     expect(phone.foreign).toEqual([]);
-  });
+  }, 60_000);
 
   it('shows a flip of a real server without a reload, and says when the feed is lost', async (ctx) => {
     needs(ctx, hasChromium(), 'chromium');
@@ -294,5 +294,5 @@ describe('status page in Chromium', () => {
     // The browser retries the feed while the server is gone: those failures are expected console noise.
     expect(watched.errors.filter((e) => !e.includes('ERR_CONNECTION_REFUSED'))).toEqual([]);
     expect(watched.foreign).toEqual([]);
-  });
+  }, 60_000);
 });

@@ -6,8 +6,8 @@ import { CHANNEL_STATES, type ChannelState } from '../outcome/channel-states.js'
 import { DISCONNECT_REASONS, type DisconnectReason } from '../outcome/disconnect-reasons.js';
 import type { TargetPlan } from '../probes/plan.js';
 import type { TargetSink } from '../targets/sink.js';
-import type { MetricTable, ScalarFamily } from './metric-table.js';
-import { METRICS } from './names.js';
+import type { HistogramFamily, MetricTable, ScalarFamily } from './metric-table.js';
+import { CONNECTION_DURATION_BUCKETS, METRICS } from './names.js';
 
 const CONNECT_RESULTS = ['success', 'failure'] as const;
 
@@ -23,6 +23,7 @@ export class ConnectionRecorder implements ConnectionSink {
   readonly #connects: ScalarFamily;
   readonly #disconnects: ScalarFamily;
   readonly #certExpiry: ScalarFamily;
+  readonly #duration: HistogramFamily;
   readonly #targets = new Set<string>();
 
   constructor(table: MetricTable) {
@@ -45,6 +46,12 @@ export class ConnectionRecorder implements ConnectionSink {
       'target',
       'reason',
     ]);
+    this.#duration = table.histogram(
+      METRICS.connectionDuration,
+      'Age in seconds of each READY connection when it ended, by disconnect reason.',
+      ['target', 'reason'],
+      CONNECTION_DURATION_BUCKETS,
+    );
     this.#certExpiry = table.gauge(
       METRICS.tlsCertExpiry,
       'Expiry (Unix time) of the certificate the server presented on the last TLS connection.',
@@ -68,6 +75,7 @@ export class ConnectionRecorder implements ConnectionSink {
       this.#connects,
       this.#disconnects,
       this.#certExpiry,
+      this.#duration,
     ]) {
       family.removeTarget(target);
     }
@@ -84,8 +92,13 @@ export class ConnectionRecorder implements ConnectionSink {
     if (this.#targets.has(target)) this.#connects.inc({ target, result });
   }
 
-  disconnect(target: string, reason: DisconnectReason): void {
-    if (this.#targets.has(target)) this.#disconnects.inc({ target, reason });
+  disconnect(target: string, reason: DisconnectReason, _details?: string, ageSeconds?: number): void {
+    if (!this.#targets.has(target)) return;
+    this.#disconnects.inc({ target, reason });
+    if (ageSeconds === undefined) return;
+    // Cells appear with the first disconnect of a reason: nine reasons × 17 buckets per target would
+    // be a lot of zeros.
+    this.#duration.observe(this.#duration.cell({ target, reason }), ageSeconds);
   }
 
   tlsCertExpiry(target: string, unixSeconds: number): void {

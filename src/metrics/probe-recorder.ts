@@ -56,8 +56,8 @@ export class ProbeRecorder implements ProbeSink {
   readonly #streamMaxGap: ScalarFamily;
   /** Per `target\0probe`: the cells of a configured probe. Its presence means "configured". */
   readonly #probes = new Map<string, ProbeCells>();
-  /** Configured targets. */
-  readonly #targets = new Set<string>();
+  /** Configured targets, each with the `#probes` and `#lastHealth` keys it owns (removal cost: its own). */
+  readonly #targets = new Map<string, Set<string>>();
   /** Last health status per `target\0service`, to count transitions rather than repeats. */
   readonly #lastHealth = new Map<string, HealthStatus>();
   /** Probes whose success is continuous (a Watch reporting SERVING): last-success is "now" at scrape. */
@@ -134,18 +134,20 @@ export class ProbeRecorder implements ProbeSink {
 
   /** Creates every series of a target, zeroed, with health status UNKNOWN. */
   addTarget(plan: TargetPlan): void {
-    this.#targets.add(plan.name);
+    if (!this.#targets.has(plan.name)) this.#targets.set(plan.name, new Set());
     for (const probe of plan.probes) this.addProbe(plan.name, probe);
   }
 
   /** Creates the series of one probe of a configured target, zeroed. */
   addProbe(target: string, probe: ProbeSpec): void {
-    if (!this.#targets.has(target)) return;
+    const owned = this.#targets.get(target);
+    if (!owned) return;
     const labels = { target, probe: probe.name };
     const failures = new Map(
       FAILURE_REASONS.map((reason) => [reason, this.#failures.cell({ ...labels, reason })]),
     );
     this.#handled.cell({ ...labels, grpc_code: 'OK' });
+    owned.add(`${target}\0${probe.name}`);
     this.#probes.set(`${target}\0${probe.name}`, {
       attempts: this.#attempts.cell(labels),
       success: this.#success.cell(labels),
@@ -168,6 +170,7 @@ export class ProbeRecorder implements ProbeSink {
     if (watch) this.#watchUp.set(health, 0);
     for (const status of HEALTH_STATUSES) this.#healthChanges.cell({ ...health, status });
     this.#setHealthOneHot(target, service, 'UNKNOWN');
+    owned.add(`${target}\0${service}`);
     this.#lastHealth.set(`${target}\0${service}`, 'UNKNOWN');
   }
 
@@ -179,26 +182,27 @@ export class ProbeRecorder implements ProbeSink {
     const cells = this.#probes.get(key);
     if (cells) this.#ongoing.delete(cells);
     this.#probes.delete(key);
+    this.#targets.get(target)?.delete(key);
     for (const family of this.#probeFamilies()) family.removeMatching({ target, probe });
     if (healthService === undefined) return;
     for (const family of [this.#healthStatus, this.#healthChanges, this.#watchUp]) {
       family.removeMatching({ target, health_service: healthService });
     }
     this.#lastHealth.delete(`${target}\0${healthService}`);
+    this.#targets.get(target)?.delete(`${target}\0${healthService}`);
   }
 
   /** Removes every series of a target that left the config. */
   removeTarget(name: string): void {
-    this.#targets.delete(name);
     for (const family of this.#probeFamilies()) family.removeTarget(name);
     for (const family of [this.#healthStatus, this.#healthChanges, this.#watchUp]) family.removeTarget(name);
-    for (const [key, cells] of this.#probes) {
-      if (key.startsWith(`${name}\0`)) {
-        this.#ongoing.delete(cells);
-        this.#probes.delete(key);
-      }
+    for (const key of this.#targets.get(name) ?? []) {
+      const cells = this.#probes.get(key);
+      if (cells) this.#ongoing.delete(cells);
+      this.#probes.delete(key);
+      this.#lastHealth.delete(key);
     }
-    for (const key of this.#lastHealth.keys()) if (key.startsWith(`${name}\0`)) this.#lastHealth.delete(key);
+    this.#targets.delete(name);
   }
 
   attempt(target: string, probe: string): void {

@@ -16,11 +16,16 @@ export interface Explanation {
 }
 
 /**
- * The alert that fires on a probe failure, by reason: health answers have their own alert, every
- * other failure turns the verdict off (GrpcProbeFailing, SPEC "Alert rules").
+ * The alert that fires on a probe failure, by reason: health answers and stalled streams have their
+ * own alerts, every other failure turns the verdict off (GrpcProbeFailing, SPEC "Alert rules").
  */
+const OWN_ALERT: Record<string, string> = {
+  not_serving: 'GrpcHealthNotServing',
+  stream_stalled: 'GrpcStreamStalled',
+};
+
 function failureRunbook(reason: string): string {
-  return reason === 'not_serving' ? 'GrpcHealthNotServing' : 'GrpcProbeFailing';
+  return OWN_ALERT[reason] ?? 'GrpcProbeFailing';
 }
 
 /** Disconnects alert only when they are faults (disconnect-reasons.ts) or a keepalive mismatch. */

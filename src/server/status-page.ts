@@ -3,6 +3,7 @@
 // allows same-origin files only (compatible with a server-wide `default-src 'self'`).
 
 import type { FastifyInstance } from 'fastify';
+import { redact } from '../config/redact.js';
 import type { StatusListener, TargetStatus } from '../status/status-store.js';
 import { PAGE_CSS, PAGE_ICON, PAGE_JS } from './status-page/assets.js';
 import { LiveFeed } from './status-page/live-feed.js';
@@ -18,7 +19,8 @@ export const STATUS_PAGE_CSP =
   "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export interface StatusPageDeps {
-  targets: () => TargetStatus[];
+  /** Read synchronously during one render, never kept. */
+  targets: () => readonly TargetStatus[];
   /** Read per render: a reload may change the alert options the page links and colours by. */
   options: () => PageOptions;
   /** Change notifications of the status store; without it the feed sends only its first page. */
@@ -37,7 +39,8 @@ export function defaultPageOptions(version: string): PageOptions {
 
 export function registerStatusPage(app: FastifyInstance, deps: StatusPageDeps): void {
   const feed = new LiveFeed(
-    () => renderLive(deps.targets(), deps.options()),
+    // Hijacked replies skip the onSend redaction (security-headers.ts): the feed redacts its own pages.
+    () => redact(renderLive(deps.targets(), deps.options()), { html: true }),
     deps.subscribe ?? (() => () => {}),
   );
   // Streams never end by themselves: end them before the server waits for open requests.
@@ -57,7 +60,8 @@ export function registerStatusPage(app: FastifyInstance, deps: StatusPageDeps): 
   asset(ASSET_PATHS.css, 'text/css; charset=utf-8', PAGE_CSS);
   asset(ASSET_PATHS.js, 'text/javascript; charset=utf-8', PAGE_JS);
   asset(ASSET_PATHS.icon, 'image/svg+xml', PAGE_ICON);
-  app.get(ASSET_PATHS.events, async (_request, reply) => {
+  // No HEAD twin: a HEAD must not open a stream that never ends.
+  app.get(ASSET_PATHS.events, { exposeHeadRoute: false }, async (_request, reply) => {
     reply.hijack();
     if (!feed.attach(reply.raw))
       reply.raw.writeHead(503, { 'content-type': 'text/plain' }).end('live feed full or closing\n');

@@ -60,6 +60,8 @@ pre{background:var(--code);padding:.5em .7em;border-radius:4px;white-space:pre-w
 .raw{margin:.2em 0 0 6.2em;color:var(--muted)}
 .raw summary{cursor:pointer}
 .disconnect .raw,.disconnect .raw summary{display:inline;margin:0}
+.disconnect .raw summary::before{content:"▸ "}
+.disconnect .raw[open] summary::before{content:"▾ "}
 .strip{display:inline-flex;gap:2px;margin-left:auto;align-self:center}
 .seg{display:inline-block;width:12px;height:14px;border-radius:2px}
 .seg.ok{background:var(--ok)}

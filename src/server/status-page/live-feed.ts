@@ -1,7 +1,8 @@
 // The status page's live feed: Server-Sent Events carrying the rendered #live fragment. One render per
 // flush is shared by every client. A significant change (a verdict, state or reason) goes out within
 // FAST_MS; repeats of the same result (counts, times) are batched into one update every SLOW_MS.
-// Bounded: at most MAX_CLIENTS streams, and a client that does not read is dropped.
+// Bounded: at most MAX_CLIENTS streams, a client that does not read is dropped, and flushes are spaced
+// so rendering takes at most a tenth of the event loop (1,000 targets render in tens of ms).
 
 import type { ServerResponse } from 'node:http';
 
@@ -9,6 +10,8 @@ const FAST_MS = 100;
 const SLOW_MS = 5000;
 const PING_MS = 10_000;
 const MAX_CLIENTS = 32;
+/** Flushes are at least this many render times apart. */
+const RENDER_SHARE = 10;
 /** A client whose unread output passes this is dropped rather than buffered. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 
@@ -26,6 +29,9 @@ export class LiveFeed {
   #timer: NodeJS.Timeout | undefined;
   /** When the pending flush is due (performance.now()); a significant change may bring it forward. */
   #due = 0;
+  /** When the last flush ended, and the least gap before the next (performance.now() ms). */
+  #lastFlush = Number.NEGATIVE_INFINITY;
+  #minGap = FAST_MS;
   #ping: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   /** Set by close(): the server is going away and takes no new stream. */
@@ -86,7 +92,10 @@ export class LiveFeed {
   }
 
   #changed(significant: boolean): void {
-    const due = performance.now() + (significant ? FAST_MS : SLOW_MS);
+    const due = Math.max(
+      performance.now() + (significant ? FAST_MS : SLOW_MS),
+      this.#lastFlush + this.#minGap,
+    );
     if (this.#timer && this.#due <= due) return;
     clearTimeout(this.#timer);
     this.#due = due;
@@ -97,8 +106,11 @@ export class LiveFeed {
   #flush(): void {
     this.#timer = undefined;
     if (this.#clients.size === 0) return;
+    const started = performance.now();
     const page = this.#page();
     if (page) this.#broadcast(page);
+    this.#lastFlush = performance.now();
+    this.#minGap = Math.max(FAST_MS, RENDER_SHARE * (this.#lastFlush - started));
   }
 
   /** A render that throws (a bug) skips one update; it must not take the daemon down from a timer. */

@@ -183,7 +183,7 @@ export function targetView(t: TargetStatus, options: PageOptions, now: number): 
 const ORDER: Record<Verdict, number> = { failing: 0, degraded: 1, healthy: 2 };
 
 /** Failing first, then degraded, then healthy; config order within each. */
-export function pageModel(targets: TargetStatus[], options: PageOptions, now: number) {
+export function pageModel(targets: readonly TargetStatus[], options: PageOptions, now: number) {
   const views = targets
     .map((t, i) => ({ view: targetView(t, options, now), i }))
     .sort((a, b) => ORDER[a.view.verdict] - ORDER[b.view.verdict] || a.i - b.i)

@@ -32,11 +32,15 @@ function inlineMarkdown(text: string): string {
     .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1');
 }
 
+/** The last `now` asked about and its UTC date: a page asks thousands of times with the same now. */
+let today = { now: Number.NaN, date: '' };
+
 /** 18:21:30, or 2026-11-30 18:21:30 when not today (UTC, like the logs). */
 function clock(iso: string, now: number): string {
+  if (today.now !== now) today = { now, date: new Date(now).toISOString().slice(0, 10) };
   const date = iso.slice(0, 10);
   const time = iso.slice(11, 19);
-  return date === new Date(now).toISOString().slice(0, 10) ? time : `${date} ${time}`;
+  return date === today.date ? time : `${date} ${time}`;
 }
 
 export function duration(ms: number): string {
@@ -193,7 +197,7 @@ function title(s: Summary): string {
 }
 
 /** The part of the page that changes: summary and targets. Also the payload of the live feed. */
-export function renderLive(targets: TargetStatus[], options: PageOptions, now = Date.now()): string {
+export function renderLive(targets: readonly TargetStatus[], options: PageOptions, now = Date.now()): string {
   const { views, summary } = pageModel(targets, options, now);
   const expandHealthy = views.length <= EXPAND_HEALTHY_UP_TO;
   const cards = views.map((v) => targetCard(v, v.verdict !== 'healthy' || expandHealthy, options, now));
@@ -212,7 +216,11 @@ export const ASSET_PATHS = {
 } as const;
 
 /** The whole page; it works without JavaScript (and then refreshes itself every 15 s). */
-export function renderStatusPage(targets: TargetStatus[], options: PageOptions, now = Date.now()): string {
+export function renderStatusPage(
+  targets: readonly TargetStatus[],
+  options: PageOptions,
+  now = Date.now(),
+): string {
   const { summary } = pageModel(targets, options, now);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
