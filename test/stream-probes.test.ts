@@ -121,7 +121,12 @@ describe('hold: D', () => {
     );
     await running.waitForMetric('grpc_probe_success', feedProbe, 1, 10_000);
     await running.waitForMetricAtLeast('grpc_probe_attempts_total', feedProbe, 3, 15_000);
-    expect(target.opened).toBeGreaterThanOrEqual(3);
+    // The attempt is counted as the stream opens; the server sees it a moment later.
+    await waitFor(
+      () => target.opened,
+      (n) => n >= 3,
+      { timeoutMs: 5000, what: 'the server to see 3 streams' },
+    );
     expect(await running.metric('grpc_probe_stream_messages_total', feedProbe)).toBeGreaterThanOrEqual(10);
     expect(
       await running.metric('grpc_probe_stream_first_message_seconds_count', feedProbe),
