@@ -45,7 +45,7 @@ describe('messages: N', () => {
     const running = await app(
       streamConfig(
         target.address,
-        '        request: { count: 3, interval_ms: 20 }\n        interval: 1s\n        timeout: 800ms\n        stream: { messages: 3, max_gap: 500ms }\n        expect: { response: { state: LIVE } }\n',
+        '        request: { count: 3, interval_ms: 20 }\n        interval: 1s\n        timeout: 800ms\n        stream: { messages: 3, max_gap: 1s }\n        expect: { response: { state: LIVE } }\n',
       ),
     );
     await running.waitForMetricAtLeast(
@@ -63,7 +63,7 @@ describe('messages: N', () => {
     expect(messages).toBeLessThanOrEqual(3 * (calls + 1));
     const gap = (await running.metric('grpc_probe_stream_max_gap_seconds', feedProbe)) ?? -1;
     expect(gap).toBeGreaterThan(0);
-    expect(gap).toBeLessThan(0.5);
+    expect(gap).toBeLessThan(1);
     const failed = await running.byLabel('grpc_probe_failures_total', 'api', 'reason');
     expect(Object.values(failed).reduce((a, b) => a + b, 0)).toBe(0);
   });
@@ -116,7 +116,7 @@ describe('hold: D', () => {
     const running = await app(
       streamConfig(
         target.address,
-        '        request: { interval_ms: 50 }\n        stream: { hold: 1s, max_gap: 500ms, first_message_within: 500ms }\n',
+        '        request: { interval_ms: 50 }\n        stream: { hold: 1s, max_gap: 1500ms, first_message_within: 2s }\n',
       ),
     );
     await running.waitForMetric('grpc_probe_success', feedProbe, 1, 10_000);

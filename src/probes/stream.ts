@@ -7,51 +7,16 @@
 // applies to every message. A stream the server ends is judged by its status; a stream drained by a
 // graceful GOAWAY (max_connection_age, a rollout) is re-opened on the new connection, not a failure.
 
-import { type ClientReadableStream, type Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
+import { type Metadata, status as Status } from '@grpc/grpc-js';
 import type { RpcConfig, StreamConfig, TargetConfig } from '../config/schema.js';
-import { isGracefulDisconnect } from '../outcome/disconnect-reasons.js';
-import type { FailureReason } from '../outcome/failure-reasons.js';
 import type { OneShotResult, ProbeResult, StreamProgress } from '../outcome/probe-result.js';
-import { type MethodDescriptor, responseJson } from '../rpc/method.js';
-import { findMismatch } from '../rpc/subset.js';
 import { Backoff } from '../util/backoff.js';
 import { GRPC_CODE_NAMES } from '../util/grpc-codes.js';
 import { type MethodSource, ProtoFileSource, ReflectionSource } from './method-source.js';
 import type { PlannedProbe, Probe, ProbeContext } from './probe.js';
 import { PeriodicTask } from './scheduler.js';
+import { followStream, newStats, type StreamEnd, type StreamRun, type StreamStats } from './stream-call.js';
 
-/** How one stream ended, before it is judged. */
-type StreamEnd =
-  /** We cancelled it (close, reload): no verdict. */
-  | { kind: 'cancelled' }
-  /** A held stream lived its `hold` and we ended it. */
-  | { kind: 'held' }
-  /** `once()` got its first message and ended the stream. */
-  | { kind: 'first' }
-  | { kind: 'stalled'; gapMs: number; first: boolean }
-  | { kind: 'mismatch'; reason: FailureReason; details: string }
-  | { kind: 'drained'; livedMs: number }
-  | { kind: 'status'; code: number; details: string; livedMs: number };
-
-/** What one stream saw, read by the judge and by the progress reports. */
-interface StreamStats {
-  messages: number;
-  /** Messages not yet reported (StreamProgress.messages). */
-  unreported: number;
-  firstMessageSeconds: number | undefined;
-  maxGapMs: number;
-  durationSeconds: number;
-}
-
-interface StreamRun {
-  /** Stop after the first message (`once()` of a held stream). */
-  firstOnly: boolean;
-  /** Called on a message that is worth reporting (the first, then at most once a second). */
-  onProgress?: (stats: StreamStats, first: boolean) => void;
-}
-
-/** A held stream reports its messages at most this often (a fast feed costs one result a second). */
-const PROGRESS_EVERY_MS = 1000;
 /** A stream that ends (drained, or by the server) younger than this re-opens after a backoff delay. */
 const MIN_LIFETIME_MS = 1000;
 const REOPEN_BACKOFF = { initialMs: 1000, maxMs: 30_000 };
@@ -257,13 +222,7 @@ export class StreamProbe implements Probe {
     const metadata = this.#metadata();
     const started = performance.now();
     const resolved = await this.#source.resolve(metadata, budgetMs, signal);
-    const stats: StreamStats = {
-      messages: 0,
-      unreported: 0,
-      firstMessageSeconds: undefined,
-      maxGapMs: 0,
-      durationSeconds: 0,
-    };
+    const stats = newStats();
     if ('cancelled' in resolved) return undefined;
     if ('mismatch' in resolved) return { end: { kind: 'mismatch', ...resolved.mismatch }, stats };
     if ('callFailed' in resolved) {
@@ -273,146 +232,30 @@ export class StreamProbe implements Probe {
     const { method, request } = resolved.ready;
     // The budget covers the whole attempt, descriptor fetch included.
     const remainingMs = Math.max(1, budgetMs - (performance.now() - started));
-    const end = await this.#stream(method, request, metadata, signal, how, remainingMs, stats);
-    return end.kind === 'cancelled' ? undefined : { end, stats };
-  }
-
-  /** Opens one stream and follows it to its end. */
-  #stream(
-    method: MethodDescriptor,
-    request: Buffer,
-    metadata: Metadata,
-    signal: AbortSignal,
-    how: StreamRun,
-    budgetMs: number,
-    stats: StreamStats,
-  ): Promise<StreamEnd> {
-    const { client, connection } = this.#ctx;
-    const { hold, messages: wanted, max_gap: maxGapMs } = this.#options;
-    const expectResponse = this.#rpc.expect.response;
-    const firstLimitMs = this.#firstLimitMs(budgetMs);
-    // A counted call (and once()) ends by its budget; a held stream by its hold, with a deadline as a
-    // backstop that the hold and stall timers always beat.
-    const deadlineMs =
-      hold === undefined || how.firstOnly ? budgetMs : hold + (maxGapMs ?? 0) + (firstLimitMs ?? 0) + 1000;
-    const started = performance.now();
-    let lastAt = started;
-    let lastReport = started;
-    /** Why we ended the stream ourselves; unset while the stream is the server's to end. */
-    let ending: StreamEnd | undefined;
-    const call: ClientReadableStream<Buffer> = client.makeServerStreamRequest(
-      method.path,
-      (bytes: Buffer) => bytes,
-      (bytes: Buffer) => bytes,
+    const { hold, messages, max_gap } = this.#options;
+    const firstLimitMs = this.#firstLimitMs(remainingMs);
+    const end = await followStream({
+      client: this.#ctx.client,
+      connection: this.#ctx.connection,
+      method,
       request,
       metadata,
-      { deadline: Date.now() + deadlineMs },
-    );
-    const end = (why: StreamEnd) => {
-      ending ??= why;
-      call.cancel();
-    };
-    // One timer watches every gap: it fires at the earliest moment the current gap can exceed its limit
-    // and re-arms itself when a message came in between, so a fast stream costs no timer per message.
-    let gapTimer: NodeJS.Timeout | undefined;
-    const armGap = () => {
-      const first = stats.messages === 0;
-      const limit = first ? firstLimitMs : maxGapMs;
-      if (limit === undefined) return;
-      const waited = performance.now() - lastAt;
-      gapTimer = setTimeout(
-        () => {
-          const gap = performance.now() - lastAt;
-          const stillFirst = stats.messages === 0;
-          if (stillFirst === first && gap >= limit) {
-            stats.maxGapMs = Math.max(stats.maxGapMs, gap);
-            end({ kind: 'stalled', gapMs: gap, first });
-          } else armGap();
-        },
-        Math.max(1, limit - waited),
-      );
-      gapTimer.unref();
-    };
-    armGap();
-    const holdTimer =
-      hold !== undefined && !how.firstOnly ? setTimeout(() => end({ kind: 'held' }), hold) : undefined;
-    holdTimer?.unref();
-    const onAbort = () => end({ kind: 'cancelled' });
-    signal.addEventListener('abort', onAbort, { once: true });
-
-    call.on('data', (bytes: Buffer) => {
-      if (ending) return;
-      const now = performance.now();
-      const first = stats.messages === 0;
-      stats.maxGapMs = Math.max(stats.maxGapMs, now - lastAt);
-      lastAt = now;
-      stats.messages += 1;
-      stats.unreported += 1;
-      if (first) stats.firstMessageSeconds = (now - started) / 1000;
-      if (wanted !== undefined && stats.messages > wanted) {
-        end({
-          kind: 'mismatch',
-          reason: 'assertion_failed',
-          details: `more than the ${wanted} messages expected`,
-        });
-        return;
-      }
-      if (expectResponse) {
-        let mismatch: string | undefined;
-        try {
-          mismatch = findMismatch(expectResponse, responseJson(method.responseType, bytes));
-        } catch (err) {
-          end({ kind: 'mismatch', reason: 'protocol_error', details: `undecodable message: ${String(err)}` });
-          return;
-        }
-        if (mismatch) {
-          end({
-            kind: 'mismatch',
-            reason: 'assertion_failed',
-            details: `message ${stats.messages}: ${mismatch}`,
-          });
-          return;
-        }
-      }
-      if (first && how.firstOnly) {
-        end({ kind: 'first' });
-        return;
-      }
-      if (first) {
-        // After the first message the gap limit changes from first_message_within to max_gap.
-        clearTimeout(gapTimer);
-        armGap();
-      }
-      if (how.onProgress && (first || now - lastReport >= PROGRESS_EVERY_MS)) {
-        lastReport = now;
-        how.onProgress(stats, first);
-      }
+      signal,
+      how,
+      stats,
+      // A counted call (and once()) ends by its budget; a held stream by its hold, with a deadline as
+      // a backstop that the hold and stall timers always beat.
+      deadlineMs:
+        hold === undefined || how.firstOnly
+          ? remainingMs
+          : hold + (max_gap ?? 0) + (firstLimitMs ?? 0) + 1000,
+      holdMs: how.firstOnly ? undefined : hold,
+      maxMessages: messages,
+      firstLimitMs,
+      maxGapMs: max_gap,
+      expectResponse: this.#rpc.expect.response,
     });
-    // grpc-js emits 'error' for a non-OK end as well as 'status'; 'status' carries all we need.
-    call.on('error', () => {});
-
-    return new Promise((resolve) => {
-      call.on('status', (status: StatusObject) => {
-        clearTimeout(gapTimer);
-        clearTimeout(holdTimer);
-        signal.removeEventListener('abort', onAbort);
-        const livedMs = performance.now() - started;
-        stats.durationSeconds = livedMs / 1000;
-        if (ending) {
-          resolve(ending);
-          return;
-        }
-        const last = connection.lastDisconnect;
-        const drained =
-          hold !== undefined &&
-          status.code !== Status.OK &&
-          last !== undefined &&
-          last.at >= started &&
-          isGracefulDisconnect(last.reason);
-        if (drained) resolve({ kind: 'drained', livedMs });
-        else resolve({ kind: 'status', code: status.code, details: status.details, livedMs });
-      });
-    });
+    return end.kind === 'cancelled' ? undefined : { end, stats };
   }
 }
 
