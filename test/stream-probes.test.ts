@@ -45,7 +45,7 @@ describe('messages: N', () => {
     const running = await app(
       streamConfig(
         target.address,
-        '        request: { count: 3, interval_ms: 20 }\n        interval: 1s\n        timeout: 800ms\n        stream: { messages: 3, max_gap: 1s }\n        expect: { response: { state: LIVE } }\n',
+        '        request: { count: 3, interval_ms: 20 }\n        interval: 2s\n        timeout: 1500ms\n        stream: { messages: 3, max_gap: 1s }\n        expect: { response: { state: LIVE } }\n',
       ),
     );
     await running.waitForMetricAtLeast(
