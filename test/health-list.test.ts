@@ -156,6 +156,27 @@ describe('discover: list', () => {
     ).toBe(0);
   });
 
+  it('watches at most 100 listed services (A90), warns once, and never turns a bad name into a label', async () => {
+    const services: Record<string, 'SERVING'> = { 'bad name!': 'SERVING' };
+    for (let i = 0; i < 105; i++) services[`svc.v1.S${String(i).padStart(3, '0')}`] = 'SERVING';
+    const target = await server(services);
+    const running = await app(target.address, discover, 'timeout: 2s\n    interval: 1m');
+    await waitFor(
+      () => servicesInMetrics(running),
+      (s) => s.length === 100,
+      {
+        timeoutMs: 20_000,
+        what: '100 watched services',
+      },
+    );
+    const watched = await servicesInMetrics(running);
+    expect(watched[0]).toBe('svc.v1.S000');
+    expect(watched.at(-1)).toBe('svc.v1.S099');
+    expect(running.logs.filter((l) => l.includes('named more than 100 services'))).toHaveLength(1);
+    expect(running.logs.some((l) => l.includes('not service names'))).toBe(true);
+    expect(await running.metricsText()).not.toContain('bad name!');
+  });
+
   it('refuses discover with a service, a second discover, and an unknown discovery', () => {
     const load = (health: string) => () =>
       parseConfigText(

@@ -15,8 +15,11 @@ afterEach(async () => {
   for (const close of cleanup.splice(0).reverse()) await close();
 });
 
-async function feed(options: ConstructorParameters<typeof FeedTarget>[0] = {}): Promise<FeedTarget> {
-  const target = await new FeedTarget(options).start();
+async function feed(
+  options: ConstructorParameters<typeof FeedTarget>[0] = {},
+  reflection = false,
+): Promise<FeedTarget> {
+  const target = await new FeedTarget(options, reflection).start();
   cleanup.push(() => target.stop());
   return target;
 }
@@ -107,6 +110,30 @@ describe('messages: N', () => {
     expect(body).toContain('expected 3 messages, got 2 before OK');
     expect(body).toContain('more than the 3 messages expected');
     expect(body).toMatch(/message 3: [^"]*state/);
+  });
+});
+
+describe('descriptors from server reflection', () => {
+  it('probes a server-streaming method learnt by reflection', async () => {
+    const target = await feed({}, true);
+    const running = await app(
+      testConfig(
+        `  - name: api\n    address: "${target.address}"\n    health: []\n    rpcs:\n      - name: feed\n        method: probetest.v1.Feed/Subscribe\n        reflection: true\n        request: { interval_ms: 50 }\n        stream: { hold: 1m, max_gap: 2s }\n      - name: wrong-shape\n        method: probetest.v1.Feed/Get\n        reflection: true\n        stream: { messages: 1 }\n`,
+      ),
+    );
+    await running.waitForMetric('grpc_probe_success', feedProbe, 1, 10_000);
+    await running.waitForMetricAtLeast('grpc_probe_stream_messages_total', feedProbe, 2, 10_000);
+    // A shape the config did not say is found at first contact and fails the probe, saying why.
+    await running.waitForMetricAtLeast(
+      'grpc_probe_failures_total',
+      { target: 'api', probe: 'wrong-shape', reason: 'assertion_failed' },
+      1,
+      10_000,
+    );
+    const body = (await running.app.server.inject({ method: 'GET', url: '/api/v1/targets' })).body;
+    expect(body).toContain(
+      'probetest.v1.Feed/Get is a unary method; stream: applies to server-streaming methods only',
+    );
   });
 });
 

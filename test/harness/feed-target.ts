@@ -10,6 +10,7 @@ import {
   type ServiceDefinition,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
 
 export const FEED_PROTO_DIR = 'test/fixtures/protos';
 export const FEED_PROTO = `${FEED_PROTO_DIR}/probetest/v1/feed.proto`;
@@ -33,7 +34,10 @@ export class FeedTarget {
   #server: Server | undefined;
   readonly #streams = new Set<ServerWritableStream<SubscribeRequest, unknown>>();
 
-  constructor(readonly options: ServerOptions = {}) {}
+  constructor(
+    readonly options: ServerOptions = {},
+    readonly reflection = false,
+  ) {}
 
   get address(): string {
     return `127.0.0.1:${this.port}`;
@@ -51,6 +55,7 @@ export class FeedTarget {
     server.addService(pkg['probetest.v1.Feed'] as ServiceDefinition, {
       Subscribe: (call: ServerWritableStream<SubscribeRequest, unknown>) => this.#subscribe(call),
     });
+    if (this.reflection) new ReflectionService(pkg).addToServer(server);
     this.port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`127.0.0.1:${this.port}`, ServerCredentials.createInsecure(), (err, port) =>
         err ? reject(err) : resolve(port),
