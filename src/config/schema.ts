@@ -287,6 +287,7 @@ function makeShapeSchema(context: SchemaContext) {
     interval: positiveDuration.optional(),
     startup_grace: duration.optional(),
     keepalive: keepalive.optional(),
+    max_reconnect_backoff: positiveDuration.optional(),
     health: z.array(health).default([{ service: '', mode: 'watch' as const }]),
     rpcs: z.array(rpc).default([]),
   });
@@ -339,6 +340,8 @@ function makeShapeSchema(context: SchemaContext) {
         interval: positiveDuration.default(15_000),
         /** After start, failures of a target that has not succeeded yet are not counted (0s: none). */
         startup_grace: duration.default(0),
+        /** Cap of the reconnect backoff (grpc-js's, and a Watch's re-open after an error). */
+        max_reconnect_backoff: positiveDuration.default(30_000),
         keepalive: z
           .strictObject({
             time: positiveDuration.default(30_000),
@@ -379,6 +382,7 @@ function resolveDefaults(config: RawConfig) {
       timeoutMs: defaults.timeout,
       intervalMs: defaults.interval,
       startupGraceMs: defaults.startup_grace,
+      maxReconnectBackoffMs: defaults.max_reconnect_backoff,
       keepalive: {
         timeMs: defaults.keepalive.time,
         timeoutMs: defaults.keepalive.timeout,
@@ -397,6 +401,7 @@ function resolveDefaults(config: RawConfig) {
         timeoutMs,
         intervalMs,
         startupGraceMs: t.startup_grace ?? defaults.startup_grace,
+        maxReconnectBackoffMs: t.max_reconnect_backoff ?? defaults.max_reconnect_backoff,
         keepalive: {
           timeMs: t.keepalive?.time ?? defaults.keepalive.time,
           timeoutMs: t.keepalive?.timeout ?? defaults.keepalive.timeout,
