@@ -267,13 +267,13 @@ describe('config checks with .proto files', () => {
     );
   });
 
-  it('rejects a streaming method, saying only unary methods are probed', () => {
+  it('rejects a server-streaming method without stream:, saying how to probe it', () => {
     const text = rpcConfig(
       '127.0.0.1:1',
       `      - name: p\n        method: probetest.v1.Echo/Watch\n        ${fromFiles}\n`,
     );
     expect(() => parseConfigText(text, 'rpc.yaml', { baseDir: process.cwd(), env: {} })).toThrow(
-      'rpc.yaml:9: targets[0].rpcs[0].method: probetest.v1.Echo/Watch is a server-streaming method; only unary methods can be probed',
+      'rpc.yaml:9: targets[0].rpcs[0].method: probetest.v1.Echo/Watch is a server-streaming method; probe it with stream: { messages: N } or { hold: D }',
     );
   });
 

@@ -36,7 +36,7 @@ function prepare(
   root: Parameters<typeof resolveMethod>[0],
   rpc: RpcConfig,
 ): { ready: ReadyMethod } | { problems: string[]; missing: boolean } {
-  const found = resolveMethod(root, rpc.method);
+  const found = resolveMethod(root, rpc.method, rpc.stream ? 'server_stream' : 'unary');
   if ('error' in found) return { problems: [found.error], missing: !found.error.includes('streaming') };
   const problems = checkMessage(found.ok.requestType, rpc.request);
   if (problems.length > 0) {
