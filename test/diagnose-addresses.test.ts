@@ -3,7 +3,7 @@
 // argument error rather than a DNS failure.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { DiagnoseUsageError, parseAddress } from '../src/diagnose/args.js';
+import { DiagnoseUsageError, parseAddress, parseDiagnoseArgs } from '../src/diagnose/args.js';
 import { diagnoseJson } from './harness/diagnose-run.js';
 import { DiagnoseGrpcServer } from './harness/diagnose-servers.js';
 
@@ -39,5 +39,17 @@ describe('grpc-pulse diagnose: address forms', () => {
       expect(() => parseAddress(address), address).toThrow(DiagnoseUsageError);
       expect(() => parseAddress(address), address).toThrow(message);
     }
+  });
+
+  it('names duration limits as the usage does (1h, not 3600s)', () => {
+    expect(() => parseDiagnoseArgs(['x:1', '--idle-test', '2h'])).toThrow(
+      '--idle-test must be at most 1h, got "2h"',
+    );
+    expect(() => parseDiagnoseArgs(['x:1', '--ping-test', '--ping-budget', '61m'])).toThrow(
+      '--ping-budget must be at most 1h, got "61m"',
+    );
+    expect(() => parseDiagnoseArgs(['x:1', '--rpc-timeout', '2m'])).toThrow(
+      '--rpc-timeout must be at most 1m, got "2m"',
+    );
   });
 });

@@ -69,12 +69,19 @@ const MAX_IDLE_TEST_MS = 3_600_000;
 const MAX_PING_BUDGET_MS = 3_600_000;
 const DEFAULT_PING_BUDGET_MS = 30_000;
 
+/** A limit as the usage text writes it: 1h, 60s. */
+function limit(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${ms / 1000}s`;
+}
+
 function duration(flag: string, value: string | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   const ms = parseDuration(value);
   if (ms === undefined || ms <= 0)
     throw new DiagnoseUsageError(`--${flag} must be a positive duration such as 3s, got "${value}"`);
-  if (ms > max) throw new DiagnoseUsageError(`--${flag} must be at most ${max / 1000}s, got "${value}"`);
+  if (ms > max) throw new DiagnoseUsageError(`--${flag} must be at most ${limit(max)}, got "${value}"`);
   return ms;
 }
 
