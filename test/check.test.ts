@@ -158,8 +158,11 @@ describe('grpc-pulse check exit codes', () => {
       await exited;
     });
     const port = await new Promise<string>((resolve, reject) => {
+      // print() may reach the pipe in several writes ("PORT", " 4242\n"): match on all that came.
+      let out = '';
       listener.stdout?.on('data', (chunk) => {
-        const match = /PORT (\d+)/.exec(String(chunk));
+        out += String(chunk);
+        const match = /PORT (\d+)\n/.exec(out);
         if (match?.[1]) resolve(match[1]);
       });
       void exited.then(() => reject(new Error('listener exited')));
