@@ -7,9 +7,11 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_DURATION_BUCKETS } from '../metrics/names.js';
 import { parseGrpcCode } from '../util/grpc-codes.js';
+import { checkDnsServerOf, checkIpList } from './address.js';
 import { alertOptions } from './alert-options.js';
 import { checkAcrossFields, custom } from './cross-field-checks.js';
 import { parseDuration } from './duration.js';
+import { checkFanOutTargets, fanOutSchema, resolveFanOut } from './fan-out.js';
 import { type MetadataValue, Secret } from './secret.js';
 
 /** What parsing needs from outside: where relative paths start, and the environment for `from_env`. */
@@ -53,6 +55,9 @@ function checkAddress(text: string): string | undefined {
   if (text.startsWith('unix:')) {
     return text.length > 'unix:'.length ? undefined : `"${text}" names no socket path`;
   }
+  if (/^ipv[46]:/.test(text)) return checkIpList(text);
+  const dnsServerProblem = checkDnsServerOf(text);
+  if (dnsServerProblem) return dnsServerProblem;
   const dns = /^dns:(?:\/\/[^/]*\/)?(.*)$/.exec(text);
   const hostPort = dns ? (dns[1] ?? '') : text.replace(/^ipv[46]:/, '');
   const problem = checkHostPort(hostPort);
@@ -215,6 +220,8 @@ function makeShapeSchema(context: SchemaContext) {
     keepalive: keepalive.optional(),
     health: z.array(health).default([{ service: '', mode: 'watch' }]),
     rpcs: z.array(rpc).default([]),
+    /** Probe every address the name resolves to, each on its own channel (fan-out.ts). */
+    fan_out: fanOutSchema.optional(),
   });
 
   const root = z.strictObject({
@@ -273,6 +280,7 @@ function makeSchema(context: SchemaContext) {
   // the rules therefore read the value defensively (a failed field keeps whatever it held).
   return makeShapeSchema(context)
     .superRefine(checkAcrossFields, { when: () => true })
+    .superRefine(checkFanOutTargets, { when: () => true })
     .transform(resolveDefaults);
 }
 
@@ -314,6 +322,7 @@ function resolveDefaults(config: RawConfig) {
           permitWithoutCalls: t.keepalive?.permit_without_calls ?? defaults.keepalive.permit_without_calls,
         },
         health: t.health,
+        ...resolveFanOut(t.fan_out),
         rpcs: t.rpcs.map(({ interval, timeout, ...r }) => ({
           ...r,
           intervalMs: interval ?? intervalMs,
