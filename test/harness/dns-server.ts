@@ -67,6 +67,10 @@ export class RecordsDnsServer {
   /** Queries received, by record type name (A, AAAA, other). */
   readonly queries = { A: 0, AAAA: 0, other: 0 };
   mode: DnsMode = 'answer';
+  /** Queries that came over TCP (after a truncated UDP answer). */
+  tcpQueries = 0;
+  /** Overrides `mode` for one record type (AAAA failing while A answers). */
+  readonly modeFor: Partial<Record<'A' | 'AAAA', DnsMode>> = {};
   readonly #records = new Map<string, DnsRecords>();
   #udp: Socket | undefined;
   #tcp: NetServer | undefined;
@@ -144,6 +148,7 @@ export class RecordsDnsServer {
       while (buffered.length >= 2) {
         const length = buffered.readUInt16BE(0);
         if (buffered.length < 2 + length) return;
+        this.tcpQueries += 1;
         const answer = this.#answer(buffered.subarray(2, 2 + length), 65535);
         buffered = buffered.subarray(2 + length);
         if (answer) {
@@ -160,11 +165,12 @@ export class RecordsDnsServer {
     if (!question) return undefined;
     const kind = question.type === TYPE_A ? 'A' : question.type === TYPE_AAAA ? 'AAAA' : 'other';
     this.queries[kind] += 1;
-    if (this.mode === 'drop') return undefined;
+    const mode = (kind !== 'other' && this.modeFor[kind]) || this.mode;
+    if (mode === 'drop') return undefined;
     const records = this.#records.get(question.name);
     let rcode = 0;
     let rdatas: Buffer[] = [];
-    if (this.mode === 'servfail') rcode = 2;
+    if (mode === 'servfail') rcode = 2;
     else if (!records) rcode = 3;
     else if (kind === 'A') rdatas = (records.a ?? []).map(ipv4Bytes);
     else if (kind === 'AAAA') rdatas = (records.aaaa ?? []).map(ipv6Bytes);
