@@ -28,6 +28,8 @@ export interface DiscoveryOptions {
   log: Logger;
   /** Called with the backends to probe (at most max_backends, sorted) whenever that set changes. */
   onBackends: (backends: readonly BackendAddress[]) => void;
+  /** Called after every resolution (and once for a fixed list) with the new status. */
+  onStatus?: (status: DiscoveryStatus) => void;
   /** Cap on one resolution, both record types together. */
   timeoutMs?: number;
   /** The resolver to ask (tests); by default the source's DNS server or the system resolver. */
@@ -91,6 +93,7 @@ export class BackendDiscovery {
     if (this.#source.kind === 'list') {
       this.#publish(this.#source.backends);
       this.#status = { ...this.#status, state: 'ok', lastSuccessTime: new Date().toISOString() };
+      this.#options.onStatus?.(this.status);
       return;
     }
     this.#loop = this.#run(this.#abort.signal);
@@ -190,6 +193,7 @@ export class BackendDiscovery {
     } else if (ok && before === 'stale') {
       this.#log.info({ ...where, backends: this.#status.resolved }, 'backend resolution recovered');
     }
+    this.#options.onStatus?.(this.status);
     return ok;
   }
 
