@@ -32,6 +32,11 @@ export class Backend {
     return this.ip.includes(':') ? `[${this.ip}]:${this.port}` : `${this.ip}:${this.port}`;
   }
 
+  /** TCP connections open now. */
+  get open(): number {
+    return this.#sockets.size;
+  }
+
   get running(): boolean {
     return this.#listener !== undefined;
   }
