@@ -13,13 +13,12 @@ import { createLogger } from '../src/log.js';
 import { MetricTable } from '../src/metrics/metric-table.js';
 import { ProbeRecorder } from '../src/metrics/probe-recorder.js';
 import { FailureEvidenceCollector } from '../src/probes/failure-evidence.js';
-import { ProtoFileSource } from '../src/probes/method-source.js';
-import { PROBE_OBSERVER_METHODS, type ProbeObserver } from '../src/probes/probe.js';
-import { UnaryProbe } from '../src/probes/unary.js';
+import { planTarget } from '../src/probes/plan.js';
 import { encodeRequest, resolveMethod } from '../src/rpc/method.js';
 import { loadProtoFiles } from '../src/rpc/proto-root.js';
 import { StatusStore } from '../src/status/status-store.js';
 import { buildMetadata } from '../src/targets/channel.js';
+import { TARGET_SINK_METHODS, type TargetSink } from '../src/targets/sink.js';
 import { fanOut } from '../src/util/fan-out.js';
 import { VERSION } from '../src/version.js';
 import { GrpcTarget } from '../test/harness/grpc-target.js';
@@ -231,27 +230,32 @@ function pulseProbe(address: string, request: Record<string, unknown>) {
   const client = new Client(address, credentials.createInsecure(), {});
   const recorder = new ProbeRecorder(new MetricTable());
   const status = new StatusStore();
-  recorder.addTarget({ name: 'api', probes: ['echo'], healthServices: [], watchServices: [] });
-  status.addTarget('api', address, ['echo'], []);
-  const observer = fanOut<ProbeObserver>([recorder, status], PROBE_OBSERVER_METHODS);
+  const plan = planTarget(target);
+  const observer = fanOut<TargetSink>([recorder, status], TARGET_SINK_METHODS);
+  observer.addTarget(plan);
   const connection = { state: 'READY' as const, lastDisconnect: undefined, connections: 1 };
-  const probe = new UnaryProbe({
+  const planned = plan.probes[0];
+  if (!planned) throw new Error('bench plan');
+  const probe = planned.create({
     target: 'api',
-    rpc,
     client,
-    metadata: () => buildMetadata(target.metadata, rpc.metadata),
-    source: new ProtoFileSource(rpc),
+    metadata:
+      (extra = {}) =>
+      () =>
+        buildMetadata(target.metadata, extra),
     observer,
     evidence: new FailureEvidenceCollector(address, true, connection),
+    connection,
+    children: { add: () => {}, remove: async () => {} },
     log: createLogger('silent'),
   });
   const signal = new AbortController().signal;
   /** One attempt as the scheduler runs it: count, call, check, record. */
   const attempt = async () => {
     observer.attempt('api', 'echo');
-    const result = await probe.probeOnce(1000, signal);
-    if (result) observer.result('api', 'echo', result);
-    return result;
+    const shot = await probe.once(1000, signal);
+    if (shot) observer.result('api', 'echo', shot.result);
+    return shot?.result;
   };
   return { attempt, close: () => client.close() };
 }

@@ -9,17 +9,15 @@ import { ConfigWatcher } from './config/config-watcher.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { type Config, DEMO_TARGET_NAME, type TargetConfig } from './config/schema.js';
 import { traceTap } from './connection/trace-tap.js';
-import { CONNECTION_OBSERVER_METHODS, type ConnectionObserver } from './connection/watcher.js';
 import { DEMO_PROTO, DEMO_SERVICE, type DemoOptions, DemoServer } from './demo/demo-server.js';
 import { ConnectionRecorder } from './metrics/connection-recorder.js';
 import { MetricTable } from './metrics/metric-table.js';
 import { renderProbeResult } from './metrics/probe-exposition.js';
 import { ProbeRecorder } from './metrics/probe-recorder.js';
 import { ProcessRecorder } from './metrics/process-recorder.js';
-import { PROBE_OBSERVER_METHODS, type ProbeObserver } from './probes/probe.js';
 import { buildServer } from './server/build-server.js';
 import { StatusStore } from './status/status-store.js';
-import { TargetRunner } from './targets/target-runner.js';
+import { TARGET_SINK_METHODS, type TargetSink } from './targets/sink.js';
 import { TargetSet } from './targets/target-set.js';
 import { fanOut } from './util/fan-out.js';
 import { VERSION } from './version.js';
@@ -100,14 +98,7 @@ export class App {
     const connectionRecorder = new ConnectionRecorder(this.#table);
     this.#processRecorder = new ProcessRecorder(this.registry, VERSION);
     this.#targets = new TargetSet({
-      observer: fanOut<ProbeObserver>([probeRecorder, this.#status], PROBE_OBSERVER_METHODS),
-      connectionObserver: fanOut<ConnectionObserver>(
-        [connectionRecorder, this.#status],
-        CONNECTION_OBSERVER_METHODS,
-      ),
-      probeRecorder,
-      connectionRecorder,
-      status: this.#status,
+      sink: fanOut<TargetSink>([probeRecorder, connectionRecorder, this.#status], TARGET_SINK_METHODS),
       log: this.#log,
     });
     this.#server = buildServer({
@@ -130,11 +121,6 @@ export class App {
   /** The HTTP server, for inject() in tests. */
   get server(): FastifyInstance {
     return this.#server;
-  }
-
-  /** The runner of a target, for one-off probes (/probe). */
-  target(name: string) {
-    return this.#targets.get(name);
   }
 
   /** Starts the demo (if enabled), every target and the HTTP server; returns the server's URL. */
@@ -211,25 +197,20 @@ export class App {
   async #probeNow(targetName: string, module: string | undefined, scrapeBudgetMs: number) {
     const runner = this.#targets.get(targetName);
     if (!runner) return { status: 404, error: `unknown target "${targetName}"` };
-    const config = runner.config;
-    const names = TargetRunner.probeNames(config);
+    const names = runner.probeNames;
     const name = module ?? names[0] ?? '';
-    const timeoutMs = Math.min(
-      scrapeBudgetMs,
-      config.rpcs.find((r) => r.name === name)?.timeoutMs ?? config.timeoutMs,
-    );
-    const started = performance.now();
-    const abort = new AbortController();
-    const shot = runner.probeOnce(name, timeoutMs, abort.signal);
-    if (!shot)
+    const probe = runner.probe(name);
+    if (!probe)
       return {
         status: 400,
         error: `unknown module "${name}" for target "${targetName}" (known: ${names.join(', ')})`,
       };
-    const outcome = await shot;
+    const started = performance.now();
+    const abort = new AbortController();
+    const outcome = await probe.once(Math.min(scrapeBudgetMs, probe.timeoutMs), abort.signal);
     if (!outcome) return { status: 503, error: 'probe cancelled: grpc-pulse is reloading or stopping' };
     const seconds = (performance.now() - started) / 1000;
-    return { ok: await renderProbeResult(outcome.result, outcome.healthStatus, seconds) };
+    return { ok: await renderProbeResult(outcome, seconds) };
   }
 
   #desiredTargets(config: Config): TargetConfig[] {

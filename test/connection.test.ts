@@ -5,7 +5,7 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DISCONNECT_REASONS, type DisconnectReason } from '../src/connection/reasons.js';
+import { DISCONNECT_REASONS, type DisconnectReason } from '../src/outcome/disconnect-reasons.js';
 import { ChildServer, DEBIAN_PYTHON, hasPythonGrpc } from './harness/child-server.js';
 import { GrpcTarget } from './harness/grpc-target.js';
 import { needs } from './harness/needs.js';

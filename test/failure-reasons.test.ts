@@ -5,7 +5,7 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { status as Status } from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FailureReason } from '../src/connection/reasons.js';
+import type { FailureReason } from '../src/outcome/failure-reasons.js';
 import { NxdomainDnsServer } from './harness/dns-server.js';
 import { GrpcTarget } from './harness/grpc-target.js';
 import {

@@ -1,7 +1,7 @@
 // The HTTP endpoints of a real App (real fastify via inject(), real probes against a real server).
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAILURE_REASONS } from '../src/connection/reasons.js';
+import { FAILURE_REASONS } from '../src/outcome/failure-reasons.js';
 import { GrpcTarget } from './harness/grpc-target.js';
 import { parseSamples } from './harness/prom-text.js';
 import { RunningApp, testConfig } from './harness/running-app.js';

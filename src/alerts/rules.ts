@@ -5,6 +5,7 @@
 
 import type { AlertOptions } from '../config/schema.js';
 import { METRICS } from '../metrics/names.js';
+import { FAULT_DISCONNECTS } from '../outcome/disconnect-reasons.js';
 
 export interface RecordingRule {
   record: string;
@@ -51,8 +52,8 @@ const BURN_RATES = [
   { severity: 'warning', short: '30m', long: '6h', factor: 6, for: '15m', budgetGoneDays: 5 },
 ] as const;
 
-/** Disconnects that are faults; drains, idle timeouts and our own shutdowns are not. */
-const FAULT_DISCONNECTS = 'connection_reset|keepalive_timeout|connection_closed|goaway_error';
+/** Disconnects that are faults (outcome/ says which); drains, idle timeouts and our own shutdowns are not. */
+const FAULT_DISCONNECT_RE = FAULT_DISCONNECTS.join('|');
 
 export function buildRuleGroups(options: AlertOptions): RuleGroup[] {
   /** `{selector, extra...}`: the selector in every expression, with the rule's own matchers. */
@@ -163,7 +164,7 @@ export function buildRuleGroups(options: AlertOptions): RuleGroup[] {
     alert(
       'GrpcConnectionResets',
       'warning',
-      `sum by (target, reason) (increase(${METRICS.disconnects}${sel(`reason=~"${FAULT_DISCONNECTS}"`)}[15m])) >= ${options.connection_resets}`,
+      `sum by (target, reason) (increase(${METRICS.disconnects}${sel(`reason=~"${FAULT_DISCONNECT_RE}"`)}[15m])) >= ${options.connection_resets}`,
       f.connection_resets,
       'Connections to {{ $labels.target }} keep breaking ({{ $labels.reason }})',
       'grpc-pulse lost {{ $value | humanize }} connections to target {{ $labels.target }} with reason {{ $labels.reason }} in 15 minutes. Graceful drains (rollouts) are not counted.',

@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client, connectivityState, credentials, status as Status } from '@grpc/grpc-js';
 import { parseDuration } from '../config/duration.js';
-import type { TargetConfig } from '../config/schema.js';
 import { classifyFailure } from '../connection/classify.js';
+import { toHealthStatus } from '../outcome/health-statuses.js';
 import { callUnary } from '../probes/call.js';
-import { HEALTH_CHECK, toHealthStatus } from '../probes/health-protocol.js';
-import { buildMetadata, createChannel } from '../targets/channel.js';
+import { HEALTH_CHECK } from '../probes/health-protocol.js';
+import { buildMetadata, type ChannelSpec, createChannel } from '../targets/channel.js';
 
 export const CHECK_EXIT = {
   serving: 0,
@@ -68,12 +68,11 @@ function readFlagFile(flag: string, path: string | undefined): string {
 }
 
 interface CheckArgs {
-  target: TargetConfig;
+  channel: ChannelSpec;
   service: string;
   connectTimeoutMs: number;
   rpcTimeoutMs: number;
   verbose: boolean;
-  userAgent?: string;
 }
 
 function parseCheckArgs(argv: string[]): CheckArgs {
@@ -114,36 +113,29 @@ function parseCheckArgs(argv: string[]): CheckArgs {
     if (at <= 0) throw new BadArguments(`--rpc-header must be "key: value", got "${header}"`);
     metadata[header.slice(0, at).trim().toLowerCase()] = header.slice(at + 1).trim();
   }
-  const target: TargetConfig = {
-    name: 'check',
+  const channel: ChannelSpec = {
     address: values.addr,
     authority: '',
     tls: values.tls
       ? {
-          enabled: true,
-          ca_file: readFlagFile('tls-ca-cert', values['tls-ca-cert']),
-          cert_file: readFlagFile('tls-client-cert', values['tls-client-cert']),
-          key_file: readFlagFile('tls-client-key', values['tls-client-key']),
-          server_name: values['tls-server-name'] ?? '',
-          insecure_skip_verify: values['tls-no-verify'],
+          caPem: readFlagFile('tls-ca-cert', values['tls-ca-cert']),
+          certChainPem: readFlagFile('tls-client-cert', values['tls-client-cert']),
+          privateKeyPem: readFlagFile('tls-client-key', values['tls-client-key']),
+          serverName: values['tls-server-name'] ?? '',
+          insecureSkipVerify: values['tls-no-verify'],
         }
       : undefined,
-    metadata,
-    timeoutMs: 1000,
-    intervalMs: 2000,
-    startupGraceMs: 0,
     // One call: no pings needed.
     keepalive: { timeMs: 3_600_000, timeoutMs: 20_000, permitWithoutCalls: false },
-    health: [],
-    rpcs: [],
+    metadata,
+    ...(values['user-agent'] ? { userAgent: values['user-agent'] } : {}),
   };
   return {
-    target,
+    channel,
     service: values.service,
     connectTimeoutMs: duration('connect-timeout', values['connect-timeout'], 1000),
     rpcTimeoutMs: duration('rpc-timeout', values['rpc-timeout'], 1000),
     verbose: values.v,
-    ...(values['user-agent'] ? { userAgent: values['user-agent'] } : {}),
   };
 }
 
@@ -179,9 +171,10 @@ export async function runCheck(
     }
     throw e;
   }
-  const { target, service, verbose } = args;
-  const channel = createChannel(target, args.userAgent ? { 'grpc.primary_user_agent': args.userAgent } : {});
-  const client = new Client(target.address, credentials.createInsecure(), { channelOverride: channel });
+  const { channel: spec, service, verbose } = args;
+  const channel = createChannel(spec);
+  // channelOverride: the client uses our channel; the address and credentials here are then unused.
+  const client = new Client(spec.address, credentials.createInsecure(), { channelOverride: channel });
   try {
     const started = performance.now();
     const connected = await connect(client, args.connectTimeoutMs);
@@ -198,7 +191,7 @@ export async function runCheck(
       { service },
       {
         deadlineMs: connected ? args.rpcTimeoutMs : FAIL_FAST_MS,
-        metadata: buildMetadata(target.metadata),
+        metadata: buildMetadata(spec.metadata),
         signal: controller.signal,
       },
     );

@@ -3,7 +3,6 @@
 
 import type { z } from 'zod';
 import { formatDuration } from './duration.js';
-import type { RawConfig } from './schema.js';
 
 /** The name the embedded demo target takes; a configured target may not use it while the demo runs. */
 export const DEMO_TARGET_NAME = 'demo';
@@ -11,6 +10,16 @@ export const DEMO_TARGET_NAME = 'demo';
 /** Reports one config problem at `path` (relative to the value being checked). */
 export const custom = (ctx: z.RefinementCtx, message: string, path: PropertyKey[] = []) =>
   ctx.addIssue({ code: 'custom', message, path });
+
+/**
+ * The keys these rules read at the top level (a subset of schema.ts's RawConfig, spelled out here so
+ * that this helper of schema.ts does not import it back).
+ */
+interface RawConfig {
+  defaults: { timeout: unknown; interval: unknown };
+  demo: { enabled: unknown };
+  targets: unknown;
+}
 
 /** A value read defensively: a field that failed validation may hold anything. */
 type Loose<T> = { [K in keyof T]?: unknown };

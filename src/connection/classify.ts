@@ -3,8 +3,9 @@
 // relies on, since the texts it reads are grpc-js's own (that is why package.json pins ~1.14).
 
 import { status as Status } from '@grpc/grpc-js';
-import type { HealthStatus } from '../probes/probe.js';
-import type { DisconnectReason, FailureReason } from './reasons.js';
+import type { DisconnectReason } from '../outcome/disconnect-reasons.js';
+import type { FailureReason } from '../outcome/failure-reasons.js';
+import type { HealthStatus } from '../outcome/health-statuses.js';
 import type { TransportEvidence } from './trace-tap.js';
 
 /** Everything known about one failed probe. */

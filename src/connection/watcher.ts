@@ -5,13 +5,11 @@
 
 import { type Channel, connectivityState as State } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { CHANNEL_STATES, type ChannelState } from '../outcome/channel-states.js';
+import { type DisconnectReason, isGracefulDisconnect } from '../outcome/disconnect-reasons.js';
 import { channelSockets } from './channelz.js';
 import { classifyDisconnect, type DisconnectVerdict } from './classify.js';
-import type { DisconnectReason } from './reasons.js';
 import { type TransportEvidence, traceTap } from './trace-tap.js';
-
-export const CHANNEL_STATES = ['IDLE', 'CONNECTING', 'READY', 'TRANSIENT_FAILURE', 'SHUTDOWN'] as const;
-export type ChannelState = (typeof CHANNEL_STATES)[number];
 
 /** Where connection events go; implemented by the recorders and the status store. */
 export interface ConnectionObserver {
@@ -21,13 +19,6 @@ export interface ConnectionObserver {
   tlsCertExpiry(target: string, unixSeconds: number): void;
 }
 
-export const CONNECTION_OBSERVER_METHODS = [
-  'channelState',
-  'connectAttempt',
-  'disconnect',
-  'tlsCertExpiry',
-] as const;
-
 /** The last disconnect of a target, as evidence for the failure classifier and for drain detection. */
 export interface LastDisconnect {
   reason: DisconnectReason;
@@ -35,7 +26,15 @@ export interface LastDisconnect {
   at: number;
 }
 
-export class ConnectionWatcher {
+/** The read-only view of a target's connection that probes use as evidence. */
+export interface ConnectionView {
+  readonly state: ChannelState | undefined;
+  readonly lastDisconnect: LastDisconnect | undefined;
+  /** Counts READY transitions; changes whenever the target is reached over a new connection. */
+  readonly connections: number;
+}
+
+export class ConnectionWatcher implements ConnectionView {
   readonly #target: string;
   readonly #channel: Channel;
   readonly #observer: ConnectionObserver;
@@ -146,9 +145,7 @@ export class ConnectionWatcher {
       this.#warnTooManyPings();
       return;
     }
-    const graceful =
-      verdict.reason === 'goaway_no_error' || verdict.reason === 'shutdown' || verdict.reason === 'idle';
-    this.#log[graceful ? 'info' : 'warn'](
+    this.#log[isGracefulDisconnect(verdict.reason) ? 'info' : 'warn'](
       { reason: verdict.reason, details: verdict.details },
       'connection lost',
     );

@@ -2,14 +2,22 @@
 // connection series. Series of every configured target exist from the start; events of a target that
 // is not configured (a late callback of a removed one) are dropped.
 
-import { DISCONNECT_REASONS, type DisconnectReason } from '../connection/reasons.js';
-import { CHANNEL_STATES, type ChannelState, type ConnectionObserver } from '../connection/watcher.js';
+import { CHANNEL_STATES, type ChannelState } from '../outcome/channel-states.js';
+import { DISCONNECT_REASONS, type DisconnectReason } from '../outcome/disconnect-reasons.js';
+import type { TargetPlan } from '../probes/plan.js';
+import type { TargetSink } from '../targets/sink.js';
 import type { MetricTable, ScalarFamily } from './metric-table.js';
 import { METRICS } from './names.js';
 
 const CONNECT_RESULTS = ['success', 'failure'] as const;
 
-export class ConnectionRecorder implements ConnectionObserver {
+/** The part of the sink port this recorder implements: targets and connection events. */
+type ConnectionSink = Pick<
+  TargetSink,
+  'addTarget' | 'removeTarget' | 'channelState' | 'connectAttempt' | 'disconnect' | 'tlsCertExpiry'
+>;
+
+export class ConnectionRecorder implements ConnectionSink {
   readonly #state: ScalarFamily;
   readonly #transitions: ScalarFamily;
   readonly #connects: ScalarFamily;
@@ -44,7 +52,8 @@ export class ConnectionRecorder implements ConnectionObserver {
     );
   }
 
-  addTarget(target: string): void {
+  addTarget(plan: TargetPlan): void {
+    const target = plan.name;
     this.#targets.add(target);
     for (const state of CHANNEL_STATES) this.#state.set({ target, state }, state === 'IDLE' ? 1 : 0);
     for (const result of CONNECT_RESULTS) this.#connects.cell({ target, result });

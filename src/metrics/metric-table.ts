@@ -33,6 +33,16 @@ function renderLabels(labelNames: readonly string[], labels: Labels, extra = '')
   return parts.length === 0 ? '' : `{${parts.join(',')}}`;
 }
 
+/** Deletes the cells whose key (label values joined by NUL, in labelNames order) matches `labels`. */
+function removeMatching(cells: Map<string, unknown>, labelNames: readonly string[], labels: Labels): void {
+  const wanted = labelNames.flatMap((name, i) => (name in labels ? [[i, labels[name]] as const] : []));
+  if (wanted.length !== Object.keys(labels).length) return; // a label this family does not have
+  for (const key of cells.keys()) {
+    const values = key.split('\u0000');
+    if (wanted.every(([i, value]) => values[i] === value)) cells.delete(key);
+  }
+}
+
 interface Cell {
   /** The `target` label, by which a target's series are removed (no copy of every label is kept). */
   target: string;
@@ -78,10 +88,6 @@ export class ScalarFamily {
     this.cell(labels).value += by;
   }
 
-  get(labels: Labels): number | undefined {
-    return this.#cells.get(this.#key(labels))?.value;
-  }
-
   remove(labels: Labels): void {
     this.#cells.delete(this.#key(labels));
   }
@@ -89,6 +95,11 @@ export class ScalarFamily {
   /** Removes every series of a target that left the config. */
   removeTarget(target: string): void {
     for (const [key, cell] of this.#cells) if (cell.target === target) this.#cells.delete(key);
+  }
+
+  /** Removes every series whose labels include all of `labels` (a probe that went away). */
+  removeMatching(labels: Labels): void {
+    removeMatching(this.#cells, this.labelNames, labels);
   }
 
   render(out: string[]): void {
@@ -158,6 +169,11 @@ export class HistogramFamily {
 
   removeTarget(target: string): void {
     for (const [key, cell] of this.#cells) if (cell.target === target) this.#cells.delete(key);
+  }
+
+  /** Removes every series whose labels include all of `labels`. */
+  removeMatching(labels: Labels): void {
+    removeMatching(this.#cells, this.labelNames, labels);
   }
 
   render(out: string[]): void {

@@ -2,14 +2,11 @@
 // request, holding only that probe's result, so Prometheus' `target`/`instance` relabeling applies.
 
 import { Gauge, Registry } from 'prom-client';
-import { FAILURE_REASONS } from '../connection/reasons.js';
-import { HEALTH_STATUSES, type HealthStatus, type ProbeResult } from '../probes/probe.js';
+import { FAILURE_REASONS } from '../outcome/failure-reasons.js';
+import { HEALTH_STATUSES } from '../outcome/health-statuses.js';
+import type { OneShotResult } from '../outcome/probe-result.js';
 
-export async function renderProbeResult(
-  result: ProbeResult,
-  healthStatus: HealthStatus | undefined,
-  seconds: number,
-) {
+export async function renderProbeResult({ result, healthStatus }: OneShotResult, seconds: number) {
   const registry = new Registry();
   const registers = [registry];
   new Gauge({ name: 'probe_success', help: 'Whether the probe succeeded.', registers }).set(

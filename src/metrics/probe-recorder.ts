@@ -2,22 +2,28 @@
 // are created zeroed when a target is added and removed when it leaves, so rate() and absent() work;
 // events of a target that is not (or no longer) configured are dropped.
 
-import { FAILURE_REASONS } from '../connection/reasons.js';
-import { HEALTH_STATUSES, type HealthStatus, type ProbeObserver, type ProbeResult } from '../probes/probe.js';
+import { FAILURE_REASONS } from '../outcome/failure-reasons.js';
+import { HEALTH_STATUSES, type HealthStatus } from '../outcome/health-statuses.js';
+import type { ProbeResult } from '../outcome/probe-result.js';
+import type { TargetPlan } from '../probes/plan.js';
+import type { ProbeSpec } from '../probes/probe.js';
+import type { TargetSink } from '../targets/sink.js';
 import { grpcCodeLabel } from '../util/grpc-codes.js';
 import type { HistogramFamily, MetricTable, ScalarFamily } from './metric-table.js';
 import { DEFAULT_DURATION_BUCKETS, METRICS } from './names.js';
 
-/** What the recorder must know of a target to create its series up front. */
-export interface RecordedTarget {
-  name: string;
-  /** The `probe` label of every probe of the target. */
-  probes: readonly string[];
-  /** The `health_service` label of every health probe. */
-  healthServices: readonly string[];
-  /** The health services probed with a Watch stream (they have a watch_up series). */
-  watchServices: readonly string[];
-}
+/** The part of the sink port this recorder implements: targets, probes and probe events. */
+type ProbeSink = Pick<
+  TargetSink,
+  | 'addTarget'
+  | 'removeTarget'
+  | 'addProbe'
+  | 'removeProbe'
+  | 'attempt'
+  | 'result'
+  | 'healthStatus'
+  | 'watchUp'
+>;
 
 /** The cells one probe updates on every attempt, resolved once. */
 interface ProbeCells {
@@ -29,7 +35,7 @@ interface ProbeCells {
   failures: Map<string, { value: number }>;
 }
 
-export class ProbeRecorder implements ProbeObserver {
+export class ProbeRecorder implements ProbeSink {
   readonly #success: ScalarFamily;
   readonly #attempts: ScalarFamily;
   readonly #failures: ScalarFamily;
@@ -102,29 +108,52 @@ export class ProbeRecorder implements ProbeObserver {
   }
 
   /** Creates every series of a target, zeroed, with health status UNKNOWN. */
-  addTarget(target: RecordedTarget): void {
-    this.#targets.add(target.name);
-    for (const probe of target.probes) {
-      const labels = { target: target.name, probe };
-      const failures = new Map(
-        FAILURE_REASONS.map((reason) => [reason, this.#failures.cell({ ...labels, reason })]),
-      );
-      this.#handled.cell({ ...labels, grpc_code: 'OK' });
-      this.#probes.set(`${target.name}\0${probe}`, {
-        attempts: this.#attempts.cell(labels),
-        success: this.#success.cell(labels),
-        lastSuccess: this.#lastSuccess.cell(labels),
-        duration: this.#duration.cell(labels),
-        failures,
-      });
+  addTarget(plan: TargetPlan): void {
+    this.#targets.add(plan.name);
+    for (const probe of plan.probes) this.addProbe(plan.name, probe);
+  }
+
+  /** Creates the series of one probe of a configured target, zeroed. */
+  addProbe(target: string, probe: ProbeSpec): void {
+    if (!this.#targets.has(target)) return;
+    const labels = { target, probe: probe.name };
+    const failures = new Map(
+      FAILURE_REASONS.map((reason) => [reason, this.#failures.cell({ ...labels, reason })]),
+    );
+    this.#handled.cell({ ...labels, grpc_code: 'OK' });
+    this.#probes.set(`${target}\0${probe.name}`, {
+      attempts: this.#attempts.cell(labels),
+      success: this.#success.cell(labels),
+      lastSuccess: this.#lastSuccess.cell(labels),
+      duration: this.#duration.cell(labels),
+      failures,
+    });
+    if (!probe.health) return;
+    const { service, watch } = probe.health;
+    const health = { target, health_service: service };
+    if (watch) this.#watchUp.set(health, 0);
+    for (const status of HEALTH_STATUSES) this.#healthChanges.cell({ ...health, status });
+    this.#setHealthOneHot(target, service, 'UNKNOWN');
+    this.#lastHealth.set(`${target}\0${service}`, 'UNKNOWN');
+  }
+
+  /** Removes the series of one probe (and of its health service, if it had one). */
+  removeProbe(target: string, spec: ProbeSpec): void {
+    const probe = spec.name;
+    const healthService = spec.health?.service;
+    const key = `${target}\0${probe}`;
+    const cells = this.#probes.get(key);
+    if (cells) this.#ongoing.delete(cells);
+    this.#probes.delete(key);
+    for (const family of [this.#success, this.#attempts, this.#failures, this.#handled, this.#lastSuccess]) {
+      family.removeMatching({ target, probe });
     }
-    for (const service of target.healthServices) {
-      const labels = { target: target.name, health_service: service };
-      if (target.watchServices.includes(service)) this.#watchUp.set(labels, 0);
-      for (const status of HEALTH_STATUSES) this.#healthChanges.cell({ ...labels, status });
-      this.#setHealthOneHot(target.name, service, 'UNKNOWN');
-      this.#lastHealth.set(`${target.name}\0${service}`, 'UNKNOWN');
+    this.#duration.removeMatching({ target, probe });
+    if (healthService === undefined) return;
+    for (const family of [this.#healthStatus, this.#healthChanges, this.#watchUp]) {
+      family.removeMatching({ target, health_service: healthService });
     }
+    this.#lastHealth.delete(`${target}\0${healthService}`);
   }
 
   /** Removes every series of a target that left the config. */

@@ -2,9 +2,9 @@
 // channel did, a TLS sniff where that tells causes apart) and hands it to the one classifier.
 
 import { classifyFailure, type FailureEvidence } from '../connection/classify.js';
-import type { FailureReason } from '../connection/reasons.js';
 import { sniffableHostPort, speaksTls } from '../connection/tls-sniff.js';
-import type { ConnectionView } from './probe.js';
+import type { ConnectionView } from '../connection/watcher.js';
+import type { FailureReason } from '../outcome/failure-reasons.js';
 
 /** A sniff result is reused this long, so a failing target is sniffed at most once a minute. */
 const SNIFF_CACHE_MS = 60_000;

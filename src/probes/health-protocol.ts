@@ -3,7 +3,6 @@
 
 import { service as healthService } from 'grpc-health-check';
 import type { UnaryMethod } from './call.js';
-import type { HealthStatus } from './probe.js';
 
 export interface HealthRequest {
   service: string;
@@ -21,8 +20,3 @@ function method(name: 'Check' | 'Watch'): UnaryMethod<HealthRequest, HealthRespo
 
 export const HEALTH_CHECK = method('Check');
 export const HEALTH_WATCH = method('Watch');
-
-/** A status name from the wire; anything unexpected is UNKNOWN rather than a new label value. */
-export function toHealthStatus(wire: string): HealthStatus {
-  return wire === 'SERVING' || wire === 'NOT_SERVING' || wire === 'SERVICE_UNKNOWN' ? wire : 'UNKNOWN';
-}

@@ -1,102 +1,131 @@
 // The health Watch probe: a long-lived grpc.health.v1.Health/Watch stream per (target, service). Every
 // message is pushed to the observer as it arrives, so a status change reaches /metrics at once. A stream
 // that ends is a failure, re-opened with backoff; a Watch answered UNIMPLEMENTED falls back to Check.
+// One attempt of its PeriodicTask is one stream's life; the attempt returns the re-open delay.
 
 import { type ClientReadableStream, status as Status, type StatusObject } from '@grpc/grpc-js';
-import type { Logger } from 'pino';
+import type { HealthConfig, TargetConfig } from '../config/schema.js';
 import { classifyFailure } from '../connection/classify.js';
-import { sleep } from '../util/abortable-sleep.js';
+import { isGracefulDisconnect } from '../outcome/disconnect-reasons.js';
+import { toHealthStatus } from '../outcome/health-statuses.js';
+import type { OneShotResult } from '../outcome/probe-result.js';
 import { Backoff } from '../util/backoff.js';
-import { HealthCheckProbe, type HealthProbeContext } from './health-check.js';
-import { HEALTH_WATCH, type HealthResponse, toHealthStatus } from './health-protocol.js';
-import { healthProbeName } from './probe.js';
+import { checkHealth, healthCallDeps, recordedCheck } from './health-check.js';
+import { HEALTH_WATCH, type HealthResponse } from './health-protocol.js';
+import {
+  healthProbeName,
+  type PlannedProbe,
+  type Probe,
+  type ProbeContext,
+  type ProbeSpec,
+} from './probe.js';
+import { PeriodicTask } from './scheduler.js';
 
 /** How one Watch stream ended. */
 type WatchEnd =
   | { kind: 'cancelled' }
   | { kind: 'unimplemented' }
-  /** The server drained the connection (GOAWAY NO_ERROR) after the stream was open: not a failure. */
+  /** The server drained the connection (a graceful disconnect) after the stream was open: not a failure. */
   | { kind: 'drained'; livedMs: number }
   | { kind: 'failed'; code: number; details: string };
 
 /** A drained stream younger than this re-opens after a backoff delay, which bounds a drain loop. */
 const MIN_DRAINED_LIFETIME_MS = 1000;
 
-/** Disconnects that mean "the server is going away on purpose", not a fault. */
-const GRACEFUL = new Set(['goaway_no_error', 'idle']);
-
 /** Re-open delays: quick after a single break, capped so a long outage costs little. */
 const REOPEN_BACKOFF = { initialMs: 1000, maxMs: 30_000 };
 
-export class HealthWatchProbe {
-  readonly #ctx: HealthProbeContext;
-  readonly #log: Logger;
-  readonly #probe: string;
-  #abort: AbortController | undefined;
-  #loop: Promise<void> | undefined;
+export class HealthWatchProbe implements Probe {
+  readonly name: string;
+  readonly kind = 'health_watch';
+  readonly timeoutMs: number;
+  readonly health: { service: string; watch: boolean };
+  readonly #ctx: ProbeContext;
+  readonly #deps: Parameters<typeof recordedCheck>[0];
+  readonly #task: PeriodicTask;
+  readonly #backoff = new Backoff(REOPEN_BACKOFF);
   /**
    * A stream is delivering statuses. Stays true across a drain (the next stream takes over at once);
    * a failed stream clears it, and the status becomes UNKNOWN until a new stream answers.
    */
   #up = false;
-  /** Set once Watch proved UNIMPLEMENTED; from then on this probe is a Check probe. */
-  #fallback: HealthCheckProbe | undefined;
+  /** Set once Watch proved UNIMPLEMENTED; from then on every attempt is a Check, at the interval. */
+  #fallback = false;
 
-  constructor(ctx: HealthProbeContext, log: Logger) {
+  constructor(spec: ProbeSpec & { intervalMs: number; service: string }, ctx: ProbeContext) {
+    this.name = spec.name;
+    this.timeoutMs = spec.timeoutMs;
+    this.health = { service: spec.service, watch: true };
     this.#ctx = ctx;
-    this.#log = log;
-    this.#probe = healthProbeName(ctx.service);
+    this.#deps = {
+      ...healthCallDeps(spec.service, ctx),
+      target: ctx.target,
+      probe: spec.name,
+      observer: ctx.observer,
+    };
+    // A stream opens at once: its first message is the current status, and it costs one call per life.
+    this.#task = new PeriodicTask((signal) => this.#attempt(signal), {
+      intervalMs: spec.intervalMs,
+      maxInitialDelayMs: 0,
+    });
   }
 
   start(): void {
-    if (this.#abort) return;
-    this.#abort = new AbortController();
-    this.#loop = this.#run(this.#abort.signal);
+    this.#task.start();
   }
 
-  async close(): Promise<void> {
-    this.#abort?.abort();
-    await this.#loop;
-    await this.#fallback?.close();
+  close(): Promise<void> {
+    return this.#task.close();
   }
 
-  async #run(signal: AbortSignal): Promise<void> {
-    const { target, service, observer } = this.#ctx;
-    const backoff = new Backoff(REOPEN_BACKOFF);
-    while (!signal.aborted) {
-      const end = await this.#watchOnce(signal, backoff);
-      if (end.kind === 'cancelled') return;
-      if (end.kind === 'unimplemented') {
-        this.#log.info({ service }, 'health Watch unimplemented, falling back to Check');
+  /** A Check: one answer now, as /probe needs, without disturbing the stream. */
+  once(timeoutMs: number, signal: AbortSignal): Promise<OneShotResult | undefined> {
+    return checkHealth(this.#deps, timeoutMs, signal);
+  }
+
+  /** One stream's life (or one Check after the fallback); resolves with the delay before the next. */
+  async #attempt(signal: AbortSignal): Promise<number | undefined> {
+    const { target, observer, log } = this.#ctx;
+    const service = this.health.service;
+    if (this.#fallback) {
+      await recordedCheck(this.#deps, this.timeoutMs, signal);
+      return undefined;
+    }
+    const end = await this.#watchOnce(signal);
+    switch (end.kind) {
+      case 'cancelled':
+        return 0;
+      case 'unimplemented':
+        log.info({ service }, 'health Watch unimplemented, falling back to Check');
         observer.watchUp(target, service, undefined);
-        this.#fallback = new HealthCheckProbe(this.#ctx);
-        this.#fallback.start();
-        return;
-      }
-      if (end.kind === 'drained') {
+        this.#fallback = true;
+        return 0;
+      case 'drained':
         // Rollouts and max_connection_age drain connections; re-open at once on the new connection,
         // unless streams are drained as fast as they open (a server that drains every connection).
-        this.#log.debug({ service, livedMs: Math.round(end.livedMs) }, 'health Watch drained, re-opening');
-        if (end.livedMs < MIN_DRAINED_LIFETIME_MS && !(await sleep(backoff.next(), signal))) return;
-        continue;
+        log.debug({ service, livedMs: Math.round(end.livedMs) }, 'health Watch drained, re-opening');
+        return end.livedMs < MIN_DRAINED_LIFETIME_MS ? this.#backoff.next() : 0;
+      case 'failed': {
+        if (this.#up) {
+          this.#up = false;
+          observer.watchUp(target, service, false);
+          observer.healthStatus(target, service, 'UNKNOWN');
+        }
+        const reason = await this.#ctx.evidence.classify({ code: end.code, details: end.details });
+        observer.result(target, this.name, { success: false, reason, code: end.code, details: end.details });
+        const delayMs = this.#backoff.next();
+        log.debug({ service, reason, details: end.details, retryInMs: delayMs }, 'health Watch ended');
+        return delayMs;
       }
-      if (this.#up) {
-        this.#up = false;
-        observer.watchUp(target, service, false);
-        observer.healthStatus(target, service, 'UNKNOWN');
-      }
-      const reason = await this.#ctx.evidence.classify({ code: end.code, details: end.details });
-      observer.result(target, this.#probe, { success: false, reason, code: end.code, details: end.details });
-      const delayMs = backoff.next();
-      this.#log.debug({ service, reason, details: end.details, retryInMs: delayMs }, 'health Watch ended');
-      if (!(await sleep(delayMs, signal))) return;
     }
   }
 
   /** Opens one stream and reports its messages; resolves when the stream has ended. */
-  #watchOnce(signal: AbortSignal, backoff: Backoff): Promise<WatchEnd> {
-    const { target, service, observer, client, timeoutMs } = this.#ctx;
-    const probe = this.#probe;
+  #watchOnce(signal: AbortSignal): Promise<WatchEnd> {
+    const { target, observer, client } = this.#ctx;
+    const { service } = this.health;
+    const { name: probe, timeoutMs } = this;
+    if (signal.aborted) return Promise.resolve({ kind: 'cancelled' });
     observer.attempt(target, probe);
     const started = performance.now();
     const call: ClientReadableStream<HealthResponse> = client.makeServerStreamRequest(
@@ -104,7 +133,7 @@ export class HealthWatchProbe {
       HEALTH_WATCH.requestSerialize,
       HEALTH_WATCH.responseDeserialize,
       { service },
-      this.#ctx.metadata(),
+      this.#deps.metadata(),
       {},
     );
     let open = false;
@@ -124,7 +153,7 @@ export class HealthWatchProbe {
       if (!open) {
         open = true;
         clearTimeout(firstMessageTimer);
-        backoff.reset();
+        this.#backoff.reset();
         durationSeconds = (performance.now() - started) / 1000;
         if (!this.#up) {
           this.#up = true;
@@ -151,8 +180,8 @@ export class HealthWatchProbe {
       call.on('status', (end: StatusObject) => {
         clearTimeout(firstMessageTimer);
         signal.removeEventListener('abort', onAbort);
-        const last = this.#ctx.evidence.connection.lastDisconnect;
-        const drained = open && last !== undefined && last.at >= started && GRACEFUL.has(last.reason);
+        const last = this.#ctx.connection.lastDisconnect;
+        const drained = open && last !== undefined && last.at >= started && isGracefulDisconnect(last.reason);
         if (signal.aborted) resolve({ kind: 'cancelled' });
         else if (drained) resolve({ kind: 'drained', livedMs: performance.now() - started });
         else if (timedOut) {
@@ -166,4 +195,19 @@ export class HealthWatchProbe {
       });
     });
   }
+}
+
+/** The plan entry of a `mode: watch` health probe. */
+export function healthWatchProbe(config: TargetConfig, health: HealthConfig): PlannedProbe {
+  const spec = {
+    name: healthProbeName(health.service),
+    kind: 'health_watch',
+    timeoutMs: config.timeoutMs,
+    health: { service: health.service, watch: true },
+  } as const;
+  return {
+    ...spec,
+    create: (ctx) =>
+      new HealthWatchProbe({ ...spec, intervalMs: config.intervalMs, service: health.service }, ctx),
+  };
 }

@@ -4,12 +4,12 @@
 
 import { type Client, type Metadata, status as Status } from '@grpc/grpc-js';
 import type { RpcConfig } from '../config/schema.js';
-import type { FailureReason } from '../connection/reasons.js';
+import type { ConnectionView } from '../connection/watcher.js';
+import type { FailureReason } from '../outcome/failure-reasons.js';
 import { checkMessage, encodeRequest, type MethodDescriptor, resolveMethod } from '../rpc/method.js';
 import { loadProtoFiles, rootFromDescriptors } from '../rpc/proto-root.js';
 import { ReflectionClient } from '../rpc/reflection.js';
 import { formatPath } from '../util/format-path.js';
-import type { ConnectionView } from './probe.js';
 
 export interface ReadyMethod {
   method: MethodDescriptor;

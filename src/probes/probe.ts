@@ -1,37 +1,55 @@
-// The shapes every probe shares: what one probe reports, and the observer it reports to. Probes know
-// nothing of prom-client or fastify; recorders and the status store implement ProbeObserver.
+// The one shape every probe has, and what it is given. Probes know nothing of prom-client or fastify:
+// they report to a ProbeObserver (the recorders and the status store behind the target's sink).
+//
+// How a probe comes to run:
+//   plan.ts       planTarget(config) → TargetPlan: pure data (names, kinds, timeouts, health series)
+//                 plus, per probe, a factory `create(ctx)`; no I/O, so the sink can make every series
+//                 before the first attempt and /probe can list the modules.
+//   TargetRunner  builds the channel from a ChannelSpec, the ProbeContext (client, connection view,
+//                 failure evidence, observer), calls create() for each planned probe, then start();
+//                 close() closes every probe before the channel.
+//   a probe       owns its loop (a PeriodicTask: periodic calls, or a stream re-opened with backoff)
+//                 and reports each attempt and verdict; `once()` runs one attempt unrecorded (/probe).
+// A new kind is one file here exporting a `PlannedProbe` factory, plus one line in plan.ts. A kind that
+// discovers probes at run time (health List) adds and removes them through `ctx.children`.
 
-import type { FailureReason } from '../connection/reasons.js';
-import type { ChannelState, LastDisconnect } from '../connection/watcher.js';
+import type { Client, Metadata } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { MetadataValue } from '../config/secret.js';
+import type { ConnectionView } from '../connection/watcher.js';
+import type { HealthStatus } from '../outcome/health-statuses.js';
+import type { OneShotResult, ProbeResult } from '../outcome/probe-result.js';
+import type { FailureEvidenceCollector } from './failure-evidence.js';
 
-/** The read-only view of a target's connection that probes use as evidence. */
-export interface ConnectionView {
-  readonly state: ChannelState | undefined;
-  readonly lastDisconnect: LastDisconnect | undefined;
-  /** Counts READY transitions; changes whenever the target is reached over a new connection. */
-  readonly connections: number;
+/** Every kind of probe; the plan says which each configured probe is. */
+export type ProbeKind = 'health_watch' | 'health_check' | 'unary';
+
+/** What is known of a probe before it runs: enough to create its series and answer /probe. */
+export interface ProbeSpec {
+  /** The `probe` label (SPEC "Metrics"): `health`, `health:<service>`, or the rpc's name. */
+  readonly name: string;
+  readonly kind: ProbeKind;
+  /** The deadline of one attempt (for a stream: of its first message). */
+  readonly timeoutMs: number;
+  /** The health service whose status series this probe reports, if it is a health probe. */
+  readonly health?: { readonly service: string; readonly watch: boolean };
 }
 
-/** grpc.health.v1 serving statuses, plus UNKNOWN for "no answer we can trust" (stream down). */
-export const HEALTH_STATUSES = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
-export type HealthStatus = (typeof HEALTH_STATUSES)[number];
-
-/** The verdict of one probe attempt (a Check or unary call), or of one Watch event. */
-export interface ProbeResult {
-  success: boolean;
-  /** Why it failed; set exactly when success is false. */
-  reason?: FailureReason;
-  /** The status a finished call ended with; undefined when no call finished (a Watch message). */
-  code?: number;
-  /** Raw error text for humans (status page, logs); never a label. */
-  details?: string;
-  /** Call latency; undefined where there is no call to time. */
-  durationSeconds?: number;
+/** A running probe. The constructor does no I/O; start() and close() are idempotent. */
+export interface Probe extends ProbeSpec {
+  start(): void;
+  /** Stops the loop, aborts a running attempt and resolves when it has returned. */
+  close(): Promise<void>;
   /**
-   * A Watch stream that keeps reporting SERVING is succeeding continuously: its last-success time is
-   * "now" at every scrape until another result arrives.
+   * One attempt now, outside the schedule and unrecorded (blackbox-style /probe), with its own
+   * deadline; undefined when it was cancelled through `signal`.
    */
-  ongoing?: boolean;
+  once(timeoutMs: number, signal: AbortSignal): Promise<OneShotResult | undefined>;
+}
+
+/** One entry of a plan: the probe's spec and how to build it on a running target. */
+export interface PlannedProbe extends ProbeSpec {
+  create(ctx: ProbeContext): Probe;
 }
 
 /** Where probes report. Every method must be cheap and must not throw: it runs inside gRPC callbacks. */
@@ -44,9 +62,30 @@ export interface ProbeObserver {
   watchUp(target: string, service: string, up: boolean | undefined): void;
 }
 
+/** Probes a running probe adds and removes (health List discovery); the runner starts and closes them. */
+export interface ProbeChildren {
+  add(planned: PlannedProbe): void;
+  remove(name: string): Promise<void>;
+}
+
+/** What a running target gives each of its probes. */
+export interface ProbeContext {
+  /** The `target` label. */
+  readonly target: string;
+  /** A client on the target's own channel. */
+  readonly client: Client;
+  /** The target's metadata merged with `extra` (extra wins), secrets revealed; a fresh copy per call. */
+  metadata(extra?: Readonly<Record<string, MetadataValue>>): () => Metadata;
+  readonly observer: ProbeObserver;
+  /** Classifies failed calls of this target, with what its channel did as evidence. */
+  readonly evidence: FailureEvidenceCollector;
+  readonly connection: ConnectionView;
+  readonly children: ProbeChildren;
+  /** The target's logger. */
+  readonly log: Logger;
+}
+
 /** The `probe` label of a health probe (SPEC "Metrics"): `health` for the server, `health:<service>`. */
 export function healthProbeName(service: string): string {
   return service === '' ? 'health' : `health:${service}`;
 }
-
-export const PROBE_OBSERVER_METHODS = ['attempt', 'result', 'healthStatus', 'watchUp'] as const;

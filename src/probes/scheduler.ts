@@ -1,5 +1,7 @@
-// Runs one attempt function periodically: never two at once, each with the loop's abort signal. The
-// attempt decides what one probe does; this decides only when (cloudprober's probes/common/sched).
+// The one loop shape of every probe: run one attempt, wait, run the next; never two at once, each with
+// the loop's abort signal. The attempt decides what one probe does (a call, or one stream's life) and
+// may say how long to wait before the next (a stream re-opened with backoff); this decides only when
+// (cloudprober's probes/common/sched).
 
 import { sleep } from '../util/abortable-sleep.js';
 
@@ -7,19 +9,25 @@ export interface PeriodicOptions {
   intervalMs: number;
   /**
    * The first run waits a random share of min(interval, this), so that many targets started together
-   * do not probe in lock-step, while a newcomer still sees data within a second.
+   * do not probe in lock-step, while a newcomer still sees data within a second. 0 starts at once.
    */
   maxInitialDelayMs?: number;
   random?: () => number;
 }
 
+/**
+ * One attempt. It may resolve with the delay before the next attempt in ms; with nothing, the fixed
+ * rhythm holds: `intervalMs` from the start of this attempt.
+ */
+export type Attempt = (signal: AbortSignal) => Promise<void> | Promise<number | undefined>;
+
 export class PeriodicTask {
-  readonly #run: (signal: AbortSignal) => Promise<void>;
+  readonly #run: Attempt;
   readonly #options: PeriodicOptions;
   #abort: AbortController | undefined;
   #loop: Promise<void> | undefined;
 
-  constructor(run: (signal: AbortSignal) => Promise<void>, options: PeriodicOptions) {
+  constructor(run: Attempt, options: PeriodicOptions) {
     this.#run = run;
     this.#options = options;
   }
@@ -34,7 +42,8 @@ export class PeriodicTask {
 
   /** Stops the loop, aborts a running attempt and waits for it to return. Idempotent. */
   async close(): Promise<void> {
-    this.#abort?.abort();
+    this.#abort ??= new AbortController();
+    this.#abort.abort();
     await this.#loop;
   }
 
@@ -43,9 +52,9 @@ export class PeriodicTask {
     let delay = Math.floor(random() * Math.min(intervalMs, maxInitialDelayMs));
     while (await sleep(delay, signal)) {
       const started = performance.now();
-      await this.#run(signal);
+      const next = await this.#run(signal);
       // Fixed rate from the start of each attempt; an attempt can never overrun, its deadline is shorter.
-      delay = Math.max(0, intervalMs - (performance.now() - started));
+      delay = typeof next === 'number' ? next : Math.max(0, intervalMs - (performance.now() - started));
     }
   }
 }

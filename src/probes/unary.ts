@@ -5,14 +5,15 @@
 
 import { type Client, type Metadata, status as Status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { RpcConfig } from '../config/schema.js';
+import type { RpcConfig, TargetConfig } from '../config/schema.js';
+import type { OneShotResult, ProbeResult } from '../outcome/probe-result.js';
 import { responseJson } from '../rpc/method.js';
 import { findMismatch } from '../rpc/subset.js';
 import { GRPC_CODE_NAMES } from '../util/grpc-codes.js';
 import { callUnary } from './call.js';
 import type { FailureEvidenceCollector } from './failure-evidence.js';
-import type { MethodSource } from './method-source.js';
-import type { ProbeObserver, ProbeResult } from './probe.js';
+import { type MethodSource, ProtoFileSource, ReflectionSource } from './method-source.js';
+import type { PlannedProbe, Probe, ProbeContext, ProbeObserver } from './probe.js';
 import { PeriodicTask } from './scheduler.js';
 
 export interface UnaryProbeContext {
@@ -29,13 +30,18 @@ export interface UnaryProbeContext {
 
 const codeName = (code: number) => GRPC_CODE_NAMES[code] ?? String(code);
 
-export class UnaryProbe {
+export class UnaryProbe implements Probe {
+  readonly name: string;
+  readonly kind = 'unary';
+  readonly timeoutMs: number;
   readonly #ctx: UnaryProbeContext;
   readonly #task: PeriodicTask;
   /** Whether the last verdict was a success, to log transitions and not every failed attempt. */
   #wasOk: boolean | undefined;
 
   constructor(ctx: UnaryProbeContext) {
+    this.name = ctx.rpc.name;
+    this.timeoutMs = ctx.rpc.timeoutMs;
     this.#ctx = ctx;
     this.#task = new PeriodicTask((signal) => this.#attempt(signal), { intervalMs: ctx.rpc.intervalMs });
   }
@@ -48,9 +54,9 @@ export class UnaryProbe {
     return this.#task.close();
   }
 
-  /** One attempt now, outside the schedule and unrecorded (blackbox-style /probe). */
-  probeOnce(timeoutMs: number, signal: AbortSignal): Promise<ProbeResult | undefined> {
-    return this.#run(signal, timeoutMs);
+  async once(timeoutMs: number, signal: AbortSignal): Promise<OneShotResult | undefined> {
+    const result = await this.#run(signal, timeoutMs);
+    return result && { result };
   }
 
   async #attempt(signal: AbortSignal): Promise<void> {
@@ -134,4 +140,24 @@ export class UnaryProbe {
     }
     return { success: true, code, durationSeconds };
   }
+}
+
+/** The plan entry of a synthetic RPC probe. */
+export function unaryProbe(_target: TargetConfig, rpc: RpcConfig): PlannedProbe {
+  return {
+    name: rpc.name,
+    kind: 'unary',
+    timeoutMs: rpc.timeoutMs,
+    create: (ctx: ProbeContext) =>
+      new UnaryProbe({
+        target: ctx.target,
+        rpc,
+        client: ctx.client,
+        metadata: ctx.metadata(rpc.metadata),
+        source: rpc.proto ? new ProtoFileSource(rpc) : new ReflectionSource(rpc, ctx.client, ctx.connection),
+        observer: ctx.observer,
+        evidence: ctx.evidence,
+        log: ctx.log,
+      }),
+  };
 }

@@ -2,9 +2,14 @@
 // probe, the last verdict with its raw details, plus the most recent failures. Raw text lives here and
 // in logs, never in labels. Bounded: a fixed number of failures per target.
 
-import type { DisconnectReason, FailureReason } from '../connection/reasons.js';
-import type { ChannelState, ConnectionObserver } from '../connection/watcher.js';
-import type { HealthStatus, ProbeObserver, ProbeResult } from '../probes/probe.js';
+import type { ChannelState } from '../outcome/channel-states.js';
+import type { DisconnectReason } from '../outcome/disconnect-reasons.js';
+import type { FailureReason } from '../outcome/failure-reasons.js';
+import type { HealthStatus } from '../outcome/health-statuses.js';
+import type { ProbeResult } from '../outcome/probe-result.js';
+import type { TargetPlan } from '../probes/plan.js';
+import type { ProbeSpec } from '../probes/probe.js';
+import type { TargetSink } from '../targets/sink.js';
 import { grpcCodeLabel } from '../util/grpc-codes.js';
 
 const RECENT_EVENTS = 20;
@@ -55,33 +60,40 @@ function truncate(text: string): string {
   return text.length > MAX_DETAILS ? `${text.slice(0, MAX_DETAILS)}…` : text;
 }
 
-export class StatusStore implements ProbeObserver, ConnectionObserver {
+export class StatusStore implements TargetSink {
   readonly #targets = new Map<string, TargetStatus>();
 
-  addTarget(
-    name: string,
-    address: string,
-    probes: string[],
-    health: { service: string; watch: boolean }[],
-  ): void {
-    this.#targets.set(name, {
-      name,
-      address,
-      health: Object.fromEntries(
-        health.map((h) => [
-          h.service,
-          { status: 'UNKNOWN' as HealthStatus, watchUp: h.watch ? false : null },
-        ]),
-      ),
+  addTarget(plan: TargetPlan): void {
+    this.#targets.set(plan.name, {
+      name: plan.name,
+      address: plan.address,
+      health: {},
       channelState: 'IDLE',
-      probes: Object.fromEntries(probes.map((p) => [p, { success: false }])),
+      probes: {},
       recentFailures: [],
       recentDisconnects: [],
     });
+    for (const probe of plan.probes) this.addProbe(plan.name, probe);
   }
 
   removeTarget(name: string): void {
     this.#targets.delete(name);
+  }
+
+  addProbe(target: string, probe: ProbeSpec): void {
+    const t = this.#targets.get(target);
+    if (!t) return;
+    t.probes[probe.name] = { success: false };
+    if (probe.health) {
+      t.health[probe.health.service] = { status: 'UNKNOWN', watchUp: probe.health.watch ? false : null };
+    }
+  }
+
+  removeProbe(target: string, probe: ProbeSpec): void {
+    const t = this.#targets.get(target);
+    if (!t) return;
+    delete t.probes[probe.name];
+    if (probe.health) delete t.health[probe.health.service];
   }
 
   /** A copy that callers may serialise or keep. */

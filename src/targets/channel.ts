@@ -1,49 +1,92 @@
-// One grpc-js channel per target, built from its config: credentials (TLS, mTLS), keepalive, authority.
-// The channel is never shared (grpc.use_local_subchannel_pool), so one target's failures cannot hide
-// behind, or leak into, another's connection.
+// One grpc-js channel per target, built from a ChannelSpec: address, credentials (TLS, mTLS), keepalive,
+// authority. The channel is never shared (grpc.use_local_subchannel_pool), so one target's failures
+// cannot hide behind, or leak into, another's connection.
 
 import { Channel, type ChannelOptions, credentials, Metadata } from '@grpc/grpc-js';
 import type { TargetConfig } from '../config/schema.js';
 import { type MetadataValue, revealValue } from '../config/secret.js';
 import { VERSION } from '../version.js';
 
-/** Channel arguments for a target; exported so tests and the one-shot check build the same channel. */
-export function channelOptions(target: TargetConfig): ChannelOptions {
+/** TLS material as PEM text (not file names: the config loader has read the files already). */
+export interface TlsSpec {
+  /** CA bundle to verify the server with; '' for the system roots. */
+  caPem: string;
+  /** Client certificate chain and its private key (mTLS); both '' or both set. */
+  certChainPem: string;
+  privateKeyPem: string;
+  /** Name to verify the server certificate against; '' for the address's host. */
+  serverName: string;
+  insecureSkipVerify: boolean;
+}
+
+/** Everything a channel is built from: the run loop, `check` and `diagnose` all build one of these. */
+export interface ChannelSpec {
+  /** A grpc-js target: host:port, dns:///..., unix:... */
+  address: string;
+  /** :authority to send; '' for grpc-js's default (the address). */
+  authority: string;
+  /** undefined for plaintext. */
+  tls: TlsSpec | undefined;
+  keepalive: { timeMs: number; timeoutMs: number; permitWithoutCalls: boolean };
+  /** Metadata sent with every call on the channel; probes may add their own. */
+  metadata: Readonly<Record<string, MetadataValue>>;
+  /** Replaces `grpc-pulse/<version>` as the user agent. */
+  userAgent?: string;
+}
+
+/** The ChannelSpec of a configured target (its tls.*_file keys hold the files' contents). */
+export function channelSpec(target: TargetConfig): ChannelSpec {
+  const tls = target.tls;
+  return {
+    address: target.address,
+    authority: target.authority,
+    tls: tls && {
+      caPem: tls.ca_file,
+      certChainPem: tls.cert_file,
+      privateKeyPem: tls.key_file,
+      serverName: tls.server_name,
+      insecureSkipVerify: tls.insecure_skip_verify,
+    },
+    keepalive: target.keepalive,
+    metadata: target.metadata,
+  };
+}
+
+function channelOptions(spec: ChannelSpec): ChannelOptions {
   const options: ChannelOptions = {
     'grpc.use_local_subchannel_pool': 1,
-    'grpc.primary_user_agent': `grpc-pulse/${VERSION}`,
+    'grpc.primary_user_agent': spec.userAgent ?? `grpc-pulse/${VERSION}`,
     // grpc-js sends no keepalive pings unless told to; a sidecar must notice a frozen link.
-    'grpc.keepalive_time_ms': target.keepalive.timeMs,
-    'grpc.keepalive_timeout_ms': target.keepalive.timeoutMs,
-    'grpc.keepalive_permit_without_calls': target.keepalive.permitWithoutCalls ? 1 : 0,
+    'grpc.keepalive_time_ms': spec.keepalive.timeMs,
+    'grpc.keepalive_timeout_ms': spec.keepalive.timeoutMs,
+    'grpc.keepalive_permit_without_calls': spec.keepalive.permitWithoutCalls ? 1 : 0,
     // Reconnect promptly after an outage (grpc-js defaults: 1 s initial, 120 s cap).
     'grpc.initial_reconnect_backoff_ms': 1000,
     'grpc.max_reconnect_backoff_ms': 30_000,
     // A probe must see the raw outcome of each attempt, not one hidden by transparent retries.
     'grpc.enable_retries': 0,
   };
-  if (target.authority !== '') options['grpc.default_authority'] = target.authority;
-  if (target.tls?.server_name) options['grpc.ssl_target_name_override'] = target.tls.server_name;
+  if (spec.authority !== '') options['grpc.default_authority'] = spec.authority;
+  if (spec.tls?.serverName) options['grpc.ssl_target_name_override'] = spec.tls.serverName;
   return options;
 }
 
-function channelCredentials(target: TargetConfig) {
-  const tls = target.tls;
+function channelCredentials(tls: TlsSpec | undefined) {
   if (!tls) return credentials.createInsecure();
   const pem = (text: string) => (text === '' ? null : Buffer.from(text));
   return credentials.createSsl(
-    pem(tls.ca_file),
-    pem(tls.key_file),
-    pem(tls.cert_file),
-    tls.insecure_skip_verify ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {},
+    pem(tls.caPem),
+    pem(tls.privateKeyPem),
+    pem(tls.certChainPem),
+    tls.insecureSkipVerify ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {},
   );
 }
 
-export function createChannel(target: TargetConfig, overrides: ChannelOptions = {}): Channel {
-  return new Channel(target.address, channelCredentials(target), { ...channelOptions(target), ...overrides });
+export function createChannel(spec: ChannelSpec): Channel {
+  return new Channel(spec.address, channelCredentials(spec.tls), channelOptions(spec));
 }
 
-/** The target's metadata merged with a probe's own (the probe wins), secrets revealed only here. */
+/** The channel's metadata merged with a probe's own (the probe wins), secrets revealed only here. */
 export function buildMetadata(...sources: Readonly<Record<string, MetadataValue>>[]): Metadata {
   const metadata = new Metadata();
   for (const source of sources) {

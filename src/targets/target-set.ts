@@ -6,19 +6,14 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { TargetConfig } from '../config/schema.js';
 import { Secret } from '../config/secret.js';
-import type { ConnectionObserver } from '../connection/watcher.js';
-import type { ConnectionRecorder } from '../metrics/connection-recorder.js';
-import type { ProbeRecorder } from '../metrics/probe-recorder.js';
-import type { ProbeObserver } from '../probes/probe.js';
-import type { StatusStore } from '../status/status-store.js';
+import { planTarget } from '../probes/plan.js';
+import { channelSpec } from './channel.js';
+import type { TargetSink } from './sink.js';
 import { TargetRunner } from './target-runner.js';
 
 export interface TargetSetDeps {
-  observer: ProbeObserver;
-  connectionObserver: ConnectionObserver;
-  probeRecorder: ProbeRecorder;
-  connectionRecorder: ConnectionRecorder;
-  status: StatusStore;
+  /** Where every target reports (the recorders and the status store, fanned out). */
+  sink: TargetSink;
   log: Logger;
 }
 
@@ -81,29 +76,21 @@ export class TargetSet {
   }
 
   #start(target: TargetConfig, fingerprint: string): void {
-    const { probeRecorder, connectionRecorder, status, observer, connectionObserver, log } = this.#deps;
-    const probes = TargetRunner.probeNames(target);
-    probeRecorder.addTarget({
-      name: target.name,
-      probes,
-      healthServices: target.health.map((h) => h.service),
-      watchServices: target.health.filter((h) => h.mode === 'watch').map((h) => h.service),
+    const { sink, log } = this.#deps;
+    const plan = planTarget(target);
+    sink.addTarget(plan);
+    const runner = new TargetRunner({
+      plan,
+      channel: channelSpec(target),
+      startupGraceMs: target.startupGraceMs,
+      sink,
+      log,
     });
-    connectionRecorder.addTarget(target.name);
-    status.addTarget(
-      target.name,
-      target.address,
-      probes,
-      target.health.map((h) => ({ service: h.service, watch: h.mode === 'watch' })),
-    );
-    const runner = new TargetRunner(target, observer, connectionObserver, log);
     this.#running.set(target.name, { runner, fingerprint });
     runner.start();
   }
 
   #forget(name: string): void {
-    this.#deps.probeRecorder.removeTarget(name);
-    this.#deps.connectionRecorder.removeTarget(name);
-    this.#deps.status.removeTarget(name);
+    this.#deps.sink.removeTarget(name);
   }
 }
