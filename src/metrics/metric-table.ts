@@ -28,7 +28,10 @@ function flat(...parts: string[]): string {
 }
 
 function renderLabels(labelNames: readonly string[], labels: Labels, extra = ''): string {
-  const parts = labelNames.map((name) => `${name}="${escapeLabel(labels[name] ?? '')}"`);
+  // A label a series does not have (`backend` off fan-out targets) is left out, not written empty.
+  const parts = labelNames
+    .filter((name) => labels[name] !== undefined)
+    .map((name) => `${name}="${escapeLabel(labels[name] ?? '')}"`);
   if (extra !== '') parts.push(extra);
   return parts.length === 0 ? '' : `{${parts.join(',')}}`;
 }
@@ -43,8 +46,22 @@ function removeMatching(cells: Map<string, unknown>, labelNames: readonly string
   }
 }
 
+/**
+ * Who owns a series: its `target`, or `target/backend` for one backend of a fan-out target (the key its
+ * plan reports under, probes/plan.ts), so removeTarget() drops one backend's series and nothing else.
+ */
+/** The labels every series of a target (or of one backend of it) starts with. */
+export function targetLabels(plan: { name: string; backend?: string }): Labels {
+  return plan.backend === undefined ? { target: plan.name } : { target: plan.name, backend: plan.backend };
+}
+
+function ownerOf(labels: Labels): string {
+  const target = labels.target ?? '';
+  return labels.backend === undefined ? target : `${target}/${labels.backend}`;
+}
+
 interface Cell {
-  /** The `target` label, by which a target's series are removed (no copy of every label is kept). */
+  /** The series' owner, by which its series are removed (no copy of every label is kept). */
   target: string;
   prefix: string;
   value: number;
@@ -71,7 +88,7 @@ export class ScalarFamily {
     let cell = this.#cells.get(key);
     if (!cell) {
       cell = {
-        target: labels.target ?? '',
+        target: ownerOf(labels),
         prefix: flat(this.name, renderLabels(this.labelNames, labels), ' '),
         value: 0,
       };
@@ -92,7 +109,7 @@ export class ScalarFamily {
     this.#cells.delete(this.#key(labels));
   }
 
-  /** Removes every series of a target that left the config. */
+  /** Removes every series of a target that left the config (or of one backend: `target/backend`). */
   removeTarget(target: string): void {
     for (const [key, cell] of this.#cells) if (cell.target === target) this.#cells.delete(key);
   }
@@ -144,7 +161,7 @@ export class HistogramFamily {
     if (!cell) {
       const les = [...this.buckets.map(formatValue), '+Inf'];
       cell = {
-        target: labels.target ?? '',
+        target: ownerOf(labels),
         bucketPrefixes: les.map(
           (le) => `${this.name}_bucket${renderLabels(this.labelNames, labels, `le="${le}"`)} `,
         ),

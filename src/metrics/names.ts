@@ -16,6 +16,7 @@ export const METRICS = {
   connectAttempts: 'grpc_probe_connect_attempts_total',
   disconnects: 'grpc_probe_disconnects_total',
   tlsCertExpiry: 'grpc_probe_tls_cert_expiry_timestamp_seconds',
+  backends: 'grpc_probe_backends',
   buildInfo: 'grpc_pulse_build_info',
   configReloadSuccessful: 'grpc_pulse_config_last_reload_successful',
   configReloadSuccessTimestamp: 'grpc_pulse_config_last_reload_success_timestamp_seconds',

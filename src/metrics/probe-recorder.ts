@@ -9,7 +9,7 @@ import type { TargetPlan } from '../probes/plan.js';
 import type { ProbeSpec } from '../probes/probe.js';
 import type { TargetSink } from '../targets/sink.js';
 import { grpcCodeLabel } from '../util/grpc-codes.js';
-import type { HistogramFamily, MetricTable, ScalarFamily } from './metric-table.js';
+import { type HistogramFamily, type MetricTable, type ScalarFamily, targetLabels } from './metric-table.js';
 import { DEFAULT_DURATION_BUCKETS, METRICS } from './names.js';
 
 /** The part of the sink port this recorder implements: targets, probes and probe events. */
@@ -47,15 +47,15 @@ export class ProbeRecorder implements ProbeSink {
   readonly #watchUp: ScalarFamily;
   /** Per `target\0probe`: the cells of a configured probe. Its presence means "configured". */
   readonly #probes = new Map<string, ProbeCells>();
-  /** Configured targets. */
-  readonly #targets = new Set<string>();
+  /** Configured targets (and fan-out backends) by plan key: the labels their series start with. */
+  readonly #targets = new Map<string, Readonly<Record<string, string>>>();
   /** Last health status per `target\0service`, to count transitions rather than repeats. */
   readonly #lastHealth = new Map<string, HealthStatus>();
   /** Probes whose success is continuous (a Watch reporting SERVING): last-success is "now" at scrape. */
   readonly #ongoing = new Set<ProbeCells>();
 
   constructor(table: MetricTable, buckets: readonly number[] = DEFAULT_DURATION_BUCKETS) {
-    const probe = ['target', 'probe'];
+    const probe = ['target', 'backend', 'probe'];
     this.#success = table.gauge(
       METRICS.probeSuccess,
       'Whether the last verdict of the probe was a success (1) or a failure (0).',
@@ -85,7 +85,7 @@ export class ProbeRecorder implements ProbeSink {
       'Unix time of the last successful probe.',
       probe,
     );
-    const health = ['target', 'health_service'];
+    const health = ['target', 'backend', 'health_service'];
     this.#healthStatus = table.gauge(
       METRICS.healthStatus,
       'Current health status of the service, one-hot over the status label.',
@@ -109,14 +109,17 @@ export class ProbeRecorder implements ProbeSink {
 
   /** Creates every series of a target, zeroed, with health status UNKNOWN. */
   addTarget(plan: TargetPlan): void {
-    this.#targets.add(plan.name);
-    for (const probe of plan.probes) this.addProbe(plan.name, probe);
+    // A fan-out target's probes run per backend: each backend's plan brings its own series.
+    if (plan.fanOut) return;
+    this.#targets.set(plan.key, targetLabels(plan));
+    for (const probe of plan.probes) this.addProbe(plan.key, probe);
   }
 
   /** Creates the series of one probe of a configured target, zeroed. */
   addProbe(target: string, probe: ProbeSpec): void {
-    if (!this.#targets.has(target)) return;
-    const labels = { target, probe: probe.name };
+    const base = this.#targets.get(target);
+    if (!base) return;
+    const labels = { ...base, probe: probe.name };
     const failures = new Map(
       FAILURE_REASONS.map((reason) => [reason, this.#failures.cell({ ...labels, reason })]),
     );
@@ -130,15 +133,17 @@ export class ProbeRecorder implements ProbeSink {
     });
     if (!probe.health) return;
     const { service, watch } = probe.health;
-    const health = { target, health_service: service };
+    const health = { ...base, health_service: service };
     if (watch) this.#watchUp.set(health, 0);
     for (const status of HEALTH_STATUSES) this.#healthChanges.cell({ ...health, status });
-    this.#setHealthOneHot(target, service, 'UNKNOWN');
+    this.#setHealthOneHot(base, service, 'UNKNOWN');
     this.#lastHealth.set(`${target}\0${service}`, 'UNKNOWN');
   }
 
   /** Removes the series of one probe (and of its health service, if it had one). */
   removeProbe(target: string, spec: ProbeSpec): void {
+    const base = this.#targets.get(target);
+    if (!base) return;
     const probe = spec.name;
     const healthService = spec.health?.service;
     const key = `${target}\0${probe}`;
@@ -146,12 +151,12 @@ export class ProbeRecorder implements ProbeSink {
     if (cells) this.#ongoing.delete(cells);
     this.#probes.delete(key);
     for (const family of [this.#success, this.#attempts, this.#failures, this.#handled, this.#lastSuccess]) {
-      family.removeMatching({ target, probe });
+      family.removeMatching({ ...base, probe });
     }
-    this.#duration.removeMatching({ target, probe });
+    this.#duration.removeMatching({ ...base, probe });
     if (healthService === undefined) return;
     for (const family of [this.#healthStatus, this.#healthChanges, this.#watchUp]) {
-      family.removeMatching({ target, health_service: healthService });
+      family.removeMatching({ ...base, health_service: healthService });
     }
     this.#lastHealth.delete(`${target}\0${healthService}`);
   }
@@ -183,7 +188,7 @@ export class ProbeRecorder implements ProbeSink {
     if (!cells) return;
     cells.success.value = result.success ? 1 : 0;
     if (result.code !== undefined)
-      this.#handled.inc({ target, probe, grpc_code: grpcCodeLabel(result.code) });
+      this.#handled.inc({ ...this.#targets.get(target), probe, grpc_code: grpcCodeLabel(result.code) });
     if (result.durationSeconds !== undefined) this.#duration.observe(cells.duration, result.durationSeconds);
     if (result.success) {
       cells.lastSuccess.value = Date.now() / 1000;
@@ -197,24 +202,26 @@ export class ProbeRecorder implements ProbeSink {
   }
 
   healthStatus(target: string, service: string, status: HealthStatus): void {
-    if (!this.#targets.has(target)) return;
+    const base = this.#targets.get(target);
+    if (!base) return;
     const key = `${target}\0${service}`;
     if (this.#lastHealth.get(key) === status) return;
     this.#lastHealth.set(key, status);
-    this.#healthChanges.inc({ target, health_service: service, status });
-    this.#setHealthOneHot(target, service, status);
+    this.#healthChanges.inc({ ...base, health_service: service, status });
+    this.#setHealthOneHot(base, service, status);
   }
 
   watchUp(target: string, service: string, up: boolean | undefined): void {
-    if (!this.#targets.has(target)) return;
-    const labels = { target, health_service: service };
+    const base = this.#targets.get(target);
+    if (!base) return;
+    const labels = { ...base, health_service: service };
     if (up === undefined) this.#watchUp.remove(labels);
     else this.#watchUp.set(labels, up ? 1 : 0);
   }
 
-  #setHealthOneHot(target: string, service: string, current: HealthStatus): void {
+  #setHealthOneHot(base: Readonly<Record<string, string>>, service: string, current: HealthStatus): void {
     for (const status of HEALTH_STATUSES) {
-      this.#healthStatus.set({ target, health_service: service, status }, status === current ? 1 : 0);
+      this.#healthStatus.set({ ...base, health_service: service, status }, status === current ? 1 : 0);
     }
   }
 }

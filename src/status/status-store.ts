@@ -60,10 +60,13 @@ function truncate(text: string): string {
   return text.length > MAX_DETAILS ? `${text.slice(0, MAX_DETAILS)}…` : text;
 }
 
-export class StatusStore implements TargetSink {
+/** Fan-out backends and resolutions are kept by BackendStatusBook (backend-status.ts). */
+export class StatusStore implements Omit<TargetSink, 'resolution'> {
   readonly #targets = new Map<string, TargetStatus>();
 
   addTarget(plan: TargetPlan): void {
+    // One backend of a fan-out target: BackendStatusBook's, and events under its key find no entry here.
+    if (plan.backend !== undefined) return;
     this.#targets.set(plan.name, {
       name: plan.name,
       address: plan.address,
@@ -73,6 +76,8 @@ export class StatusStore implements TargetSink {
       recentFailures: [],
       recentDisconnects: [],
     });
+    // A fan-out target's probes run per backend: their verdicts are in its `backends`.
+    if (plan.fanOut) return;
     for (const probe of plan.probes) this.addProbe(plan.name, probe);
   }
 

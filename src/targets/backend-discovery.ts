@@ -158,8 +158,21 @@ export class BackendDiscovery {
     const source = this.#source;
     const resolver = this.#resolver;
     if (source.kind !== 'dns' || !resolver) return true;
-    const answer = await resolver.resolve(source.host, this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    if (signal.aborted) return false;
+    // close() must not wait for a slow DNS server: an abort ends the wait and cancels the queries.
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<undefined>((resolve) => {
+      onAbort = () => {
+        resolver.cancel?.();
+        resolve(undefined);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const answer = await Promise.race([
+      resolver.resolve(source.host, this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+      aborted,
+    ]);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    if (!answer || signal.aborted) return false;
     const problems: string[] = [];
     if (!answer.v4.ok) problems.push(`A ${answer.v4.error}`);
     if (!answer.v6.ok) problems.push(`AAAA ${answer.v6.error}`);

@@ -52,6 +52,10 @@ export class DnsServerResolver {
     this.#resolver.setServers([server]);
   }
 
+  cancel(): void {
+    this.#resolver.cancel();
+  }
+
   async resolve(host: string, timeoutMs: number): Promise<Resolution> {
     const family = async (query: Promise<string[]>): Promise<FamilyAnswer> => {
       try {
@@ -90,6 +94,8 @@ export class SystemResolver {
 
 export interface HostResolver {
   resolve(host: string, timeoutMs: number): Promise<Resolution>;
+  /** Abandons the queries in flight (their answers become ECANCELLED failures). */
+  cancel?(): void;
 }
 
 /** One backend per distinct address, sorted (IPv4 first, numerically): the same set, the same order. */

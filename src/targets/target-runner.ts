@@ -57,11 +57,11 @@ export class TargetRunner {
     // channelOverride: the client uses our channel; the address and credentials here are then unused.
     const client = new Client(spec.address, credentials.createInsecure(), { channelOverride: channel });
     this.#client = client;
-    const watcher = new ConnectionWatcher(plan.name, channel, sink, this.#log, spec.keepalive.timeMs);
+    const watcher = new ConnectionWatcher(plan.key, channel, sink, this.#log, spec.keepalive.timeMs);
     this.#watcher = watcher;
     watcher.start();
     this.#context = {
-      target: plan.name,
+      target: plan.key,
       client,
       metadata: (extra: Readonly<Record<string, MetadataValue>> = {}) =>
         cachedMetadata(buildMetadata(spec.metadata, extra)),
@@ -92,7 +92,7 @@ export class TargetRunner {
 
   #addChild(planned: PlannedProbe): void {
     if (!this.#context || this.#closed || this.#probes.has(planned.name)) return;
-    this.#options.sink.addProbe(this.plan.name, planned);
+    this.#options.sink.addProbe(this.plan.key, planned);
     const probe = planned.create(this.#context);
     this.#probes.set(planned.name, probe);
     probe.start();
@@ -103,7 +103,7 @@ export class TargetRunner {
     if (!probe || this.plan.probes.some((p) => p.name === name)) return;
     this.#probes.delete(name);
     await probe.close();
-    this.#options.sink.removeProbe(this.plan.name, probe);
+    this.#options.sink.removeProbe(this.plan.key, probe);
   }
 }
 

@@ -8,8 +8,12 @@ import type { TargetConfig } from '../config/schema.js';
 import { Secret } from '../config/secret.js';
 import { planTarget } from '../probes/plan.js';
 import { channelSpec } from './channel.js';
+import { FanOutRunner } from './fan-out-runner.js';
 import type { TargetSink } from './sink.js';
 import { TargetRunner } from './target-runner.js';
+
+/** A running target: one runner, or a fan-out runner with one per backend. */
+export type RunningTarget = TargetRunner | FanOutRunner;
 
 export interface TargetSetDeps {
   /** Where every target reports (the recorders and the status store, fanned out). */
@@ -34,13 +38,13 @@ export interface ReconcileSummary {
 
 export class TargetSet {
   readonly #deps: TargetSetDeps;
-  readonly #running = new Map<string, { runner: TargetRunner; fingerprint: string }>();
+  readonly #running = new Map<string, { runner: RunningTarget; fingerprint: string }>();
 
   constructor(deps: TargetSetDeps) {
     this.#deps = deps;
   }
 
-  get(name: string): TargetRunner | undefined {
+  get(name: string): RunningTarget | undefined {
     return this.#running.get(name)?.runner;
   }
 
@@ -77,6 +81,13 @@ export class TargetSet {
 
   #start(target: TargetConfig, fingerprint: string): void {
     const { sink, log } = this.#deps;
+    if (target.fanOut) {
+      const fanOut = new FanOutRunner({ config: target, sink, log });
+      sink.addTarget(fanOut.plan);
+      this.#running.set(target.name, { runner: fanOut, fingerprint });
+      fanOut.start();
+      return;
+    }
     const plan = planTarget(target);
     sink.addTarget(plan);
     const runner = new TargetRunner({

@@ -1,0 +1,160 @@
+// A fan-out target (SPEC "Config", `fan_out`): one TargetRunner per address its name resolves to, each on
+// its own channel to that one address, running all of the target's probes. The authority and TLS name
+// stay the target's host name. Backends are reconciled by address as TargetSet reconciles targets:
+// an unchanged backend keeps its runner (channel, streams, counters); a removed one is closed and its
+// series removed; a new one starts.
+
+import type { Logger } from 'pino';
+import {
+  type BackendAddress,
+  backendChannelTarget,
+  parseAddressSource,
+  splitHostPort,
+  targetAuthority,
+} from '../config/address.js';
+import type { TargetConfig } from '../config/schema.js';
+import { backendPlan, planTarget, type TargetPlan } from '../probes/plan.js';
+import type { Probe } from '../probes/probe.js';
+import { fanOut } from '../util/fan-out.js';
+import { BackendDiscovery } from './backend-discovery.js';
+import { type ChannelSpec, channelSpec } from './channel.js';
+import { TARGET_SINK_METHODS, type TargetSink } from './sink.js';
+import { TargetRunner } from './target-runner.js';
+
+export interface FanOutRunnerOptions {
+  config: TargetConfig;
+  sink: TargetSink;
+  log: Logger;
+}
+
+/** The ChannelSpec of one backend: the target's, dialling only that address under the target's names. */
+export function backendChannelSpec(config: TargetConfig, backend: BackendAddress): ChannelSpec {
+  const spec = channelSpec(config);
+  const authority = config.authority !== '' ? config.authority : targetAuthority(config.address);
+  // grpc-js takes the TLS name from the channel's own target (here an IP): name the host explicitly.
+  const host = splitHostPort(authority)?.host ?? authority;
+  return {
+    ...spec,
+    address: backendChannelTarget(backend),
+    authority,
+    tls: spec.tls && { ...spec.tls, serverName: spec.tls.serverName !== '' ? spec.tls.serverName : host },
+  };
+}
+
+export class FanOutRunner {
+  /** The target's plan: its probes, run once per backend; the sink knows it as a fan-out target. */
+  readonly plan: TargetPlan;
+  readonly #config: TargetConfig;
+  readonly #sink: TargetSink;
+  readonly #log: Logger;
+  readonly #discovery: BackendDiscovery;
+  /** The running backends by key (`ip:port`). */
+  readonly #backends = new Map<string, { runner: TargetRunner; plan: TargetPlan }>();
+  /** Backend keys in the order of the last set discovery gave (sorted): /probe's "first backend". */
+  #order: string[] = [];
+  /** Reconciles run one after another: a new set waits for the closing of the last one's leavers. */
+  #applying: Promise<void> = Promise.resolve();
+  #started = false;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: FanOutRunnerOptions) {
+    const { config, sink, log } = options;
+    this.#config = config;
+    this.#sink = sink;
+    this.#log = log.child({ target: config.name });
+    this.plan = { ...planTarget(config), fanOut: true };
+    const source = parseAddressSource(config.address);
+    if (typeof source === 'string') throw new Error(source); // validated at load: a programmer error
+    const fanOutConfig = config.fanOut ?? { refreshMs: 30_000, maxBackends: 64 };
+    this.#discovery = new BackendDiscovery(source, {
+      fanOut: fanOutConfig,
+      log: this.#log,
+      onBackends: (backends) => {
+        this.#applying = this.#applying.then(() => this.#apply(backends));
+      },
+      onStatus: (status) => this.#sink.resolution(config.name, status),
+    });
+  }
+
+  /** The `probe` label of every probe, as for a plain target. */
+  get probeNames(): string[] {
+    return this.plan.probes.map((p) => p.name);
+  }
+
+  /** The backends being probed, in address order. */
+  get backends(): string[] {
+    return this.#order.filter((key) => this.#backends.has(key));
+  }
+
+  /**
+   * Probe `name` of one backend, for /probe: the given backend, or the first one. Undefined when the
+   * target has no such probe or no such (or not yet any) backend.
+   */
+  probe(name: string, backend?: string): Probe | undefined {
+    const key = backend ?? this.backends[0];
+    return key === undefined ? undefined : this.#backends.get(key)?.runner.probe(name);
+  }
+
+  start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    this.#discovery.start();
+    this.#log.info({ address: this.#config.address, probes: this.probeNames }, 'fan-out target started');
+  }
+
+  /** Stops resolving, then closes every backend and removes its series. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.#discovery.close();
+      await this.#applying;
+      await Promise.all([...this.#backends.keys()].map((key) => this.#removeBackend(key)));
+      this.#log.info('fan-out target stopped');
+    })();
+    return this.#closed;
+  }
+
+  async #apply(backends: readonly BackendAddress[]): Promise<void> {
+    if (this.#closed) return;
+    const wanted = new Map(backends.map((b) => [b.key, b]));
+    await Promise.all(
+      [...this.#backends.keys()].filter((key) => !wanted.has(key)).map((key) => this.#removeBackend(key)),
+    );
+    if (this.#closed) return;
+    this.#order = backends.map((b) => b.key);
+    for (const backend of backends) if (!this.#backends.has(backend.key)) this.#addBackend(backend);
+  }
+
+  #addBackend(backend: BackendAddress): void {
+    const plan = backendPlan(this.plan, backend.key);
+    // A backend whose connection fails may be a pod that is gone: ask DNS again soon.
+    const sink = fanOut<TargetSink>(
+      [
+        this.#sink,
+        {
+          channelState: (_key, state) => {
+            if (state === 'TRANSIENT_FAILURE') this.#discovery.requestRefresh();
+          },
+        },
+      ],
+      TARGET_SINK_METHODS,
+    );
+    this.#sink.addTarget(plan);
+    const runner = new TargetRunner({
+      plan,
+      channel: backendChannelSpec(this.#config, backend),
+      startupGraceMs: this.#config.startupGraceMs,
+      sink,
+      log: this.#log.child({ backend: backend.key }),
+    });
+    this.#backends.set(backend.key, { runner, plan });
+    runner.start();
+  }
+
+  async #removeBackend(key: string): Promise<void> {
+    const running = this.#backends.get(key);
+    if (!running) return;
+    this.#backends.delete(key);
+    await running.runner.close();
+    this.#sink.removeTarget(running.plan.key);
+  }
+}
