@@ -4,6 +4,9 @@
 // the other backends' connections (their servers' accepted-connection counts) or counters; the DNS
 // server down keeps the last set with a warning. Also ipv4: lists, IPv6 on ::1, TLS names, /probe.
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Backend, FLEET_SERVICE, hasIpv6Loopback, startFleet } from './harness/backend-fleet.js';
 import { RecordsDnsServer } from './harness/dns-server.js';
@@ -274,5 +277,68 @@ describe('/probe on a fan-out target', () => {
     expect(unknown.body).toContain(
       `unknown backend "127.0.0.9:1" for target "pool" (known: ${b2.key}, ${b3.key})`,
     );
+  });
+});
+
+describe('fan-out across reloads and failures', () => {
+  it('keeps the backends of an unchanged fan-out target across a reload, and drops them all when it goes', async () => {
+    const [b2, b3] = (await fleet(['127.0.0.2', '127.0.0.3'])) as [Backend, Backend];
+    const server = await dns([b2.ip, b3.ip]);
+    const fanOutTarget = `  - name: orders\n    address: "dns://${server.address}/${NAME}:${b2.port}"\n    fan_out: { refresh: 1s }\n${PROBES}`;
+    const other = `  - name: single\n    address: "${b2.key}"\n`;
+    const dir = mkdtempSync(join(tmpdir(), 'grpc-pulse-fanout-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, testConfig(fanOutTarget));
+    const running = await new RunningApp('', { configFile: file }).start();
+    cleanups.push(() => running.close());
+    await running.waitForMetric('grpc_probe_backends', { target: 'orders', state: 'up' }, 2, 15_000);
+    const attempts = await running.metric('grpc_probe_attempts_total', { backend: b3.key, probe: 'health' });
+
+    writeFileSync(file, testConfig(fanOutTarget + other));
+    expect(await running.app.reload()).toEqual({ ok: true });
+    await running.waitForMetric('grpc_probe_success', { target: 'single', probe: 'health' }, 1, 15_000);
+    // Unchanged: same connections (the new target `single` dials .2 once more, on its own channel).
+    expect(b3.accepted).toBe(1);
+    expect(b2.accepted).toBe(2);
+    expect(await running.metric('grpc_probe_attempts_total', { backend: b3.key, probe: 'health' })).toBe(
+      attempts,
+    );
+
+    writeFileSync(file, testConfig(other));
+    expect(await running.app.reload()).toEqual({ ok: true });
+    const left = parseSamples(await running.metricsText()).filter((s) => s.labels.target === 'orders');
+    expect(left).toEqual([]);
+    await waitFor(
+      () => b3.open,
+      (n) => n === 0,
+      { timeoutMs: 10_000, what: '.3 connection closed' },
+    );
+    expect((await api(running)).targets.map((t) => t.name)).toEqual(['single']);
+  });
+
+  it('resolves again soon after a backend fails, well before the refresh is due', async () => {
+    const [b2, b3, b4] = (await fleet(['127.0.0.2', '127.0.0.3', '127.0.0.4'])) as [
+      Backend,
+      Backend,
+      Backend,
+    ];
+    await b4.stop();
+    const server = await dns([b2.ip, b3.ip]);
+    const running = await app(
+      `  - name: orders\n    address: "dns://${server.address}/${NAME}:${b2.port}"\n    fan_out: { refresh: 10m }\n${PROBES}`,
+    );
+    await running.waitForMetric('grpc_probe_backends', { target: 'orders', state: 'up' }, 2, 15_000);
+    // The pod on .3 is replaced by one on .4: DNS knows, the refresh is 10 minutes away.
+    await b4.start();
+    server.set(NAME, { a: [b2.ip, b4.ip] });
+    const queries = server.queries.A;
+    await b3.stop();
+    await waitFor(
+      () => successByBackend(running, 'orders'),
+      (s) => s[b4.key] === 1 && !(b3.key in s),
+      { timeoutMs: 20_000, what: '.4 probed and .3 gone after the failure' },
+    );
+    expect(server.queries.A).toBeGreaterThan(queries);
+    expect(b2.accepted).toBe(1);
   });
 });

@@ -102,15 +102,24 @@ export class FanOutRunner {
     this.#log.info({ address: this.#config.address, probes: this.probeNames }, 'fan-out target started');
   }
 
-  /** Stops resolving, then closes every backend and removes its series. Idempotent. */
+  /**
+   * Stops resolving, then closes every backend. Their series stay (a last scrape at shutdown still sees
+   * them) until forget(). Idempotent.
+   */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await this.#discovery.close();
       await this.#applying;
-      await Promise.all([...this.#backends.keys()].map((key) => this.#removeBackend(key)));
+      await Promise.all([...this.#backends.values()].map((b) => b.runner.close()));
       this.#log.info('fan-out target stopped');
     })();
     return this.#closed;
+  }
+
+  /** After close(), when the target left the config: removes the series of every backend. */
+  forget(): void {
+    for (const { plan } of this.#backends.values()) this.#sink.removeTarget(plan.key);
+    this.#backends.clear();
   }
 
   async #apply(backends: readonly BackendAddress[]): Promise<void> {

@@ -61,7 +61,7 @@ export class TargetSet {
       }
       (next ? summary.changed : summary.removed).push(name);
       this.#running.delete(name);
-      closing.push(current.runner.close().then(() => this.#forget(name)));
+      closing.push(current.runner.close().then(() => this.#forget(name, current.runner)));
     }
     await Promise.all(closing);
     for (const [name, next] of wanted) {
@@ -101,7 +101,8 @@ export class TargetSet {
     runner.start();
   }
 
-  #forget(name: string): void {
+  #forget(name: string, runner: RunningTarget): void {
+    if (runner instanceof FanOutRunner) runner.forget();
     this.#deps.sink.removeTarget(name);
   }
 }
