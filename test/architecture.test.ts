@@ -84,3 +84,16 @@ describe('sink fan-out', () => {
     expect([forgot, extra, complete].map((t) => Object.keys(t).length)).toEqual([1, 3, 2]);
   });
 });
+
+describe('README architecture section', () => {
+  it('has a row for every folder under src/, and names no folder that does not exist', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('## Architecture'), readme.indexOf('## Development'));
+    const named = new Set([...section.matchAll(/`(src\/[a-z-]+)\/`/g)].map((m) => m[1]));
+    const folders = new Set(
+      [...importGraph('src').keys()].filter((f) => f.includes('/')).map((f) => `src/${f.split('/')[0]}`),
+    );
+    expect([...folders].filter((f) => !named.has(f))).toEqual([]);
+    expect([...named].filter((f) => !folders.has(f as string))).toEqual([]);
+  });
+});

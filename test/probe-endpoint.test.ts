@@ -59,6 +59,9 @@ describe('/probe', () => {
 
   it('runs an rpc module, and does not count toward the daemon metrics', async () => {
     const app = await setup();
+    // The schedule's first attempt comes within a second of the start, the next a minute later: wait
+    // for the first, so that only /probe could move the counter while it runs.
+    await app.waitForMetricAtLeast('grpc_probe_attempts_total', { target: 'api', probe: 'echo' }, 1);
     const before = await app.metric('grpc_probe_attempts_total', { target: 'api', probe: 'echo' });
     const response = await probe(app, 'target=api&module=echo');
     expect(sampleValue(response.body, 'probe_success')).toBe(1);

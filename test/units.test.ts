@@ -72,4 +72,39 @@ describe('metric table exposition', () => {
     histogram.removeTarget('a');
     expect(table.render()).toBe('');
   });
+
+  it('refuses a second family of the same name, whatever its type', async () => {
+    const { MetricTable } = await import('../src/metrics/metric-table.js');
+    const table = new MetricTable();
+    table.counter('x_total', 'First.', ['target']);
+    expect(() => table.gauge('x_total', 'Second.', ['target'])).toThrow('x_total is registered twice');
+    expect(() => table.histogram('x_total', 'Third.', ['target'], [1])).toThrow('registered twice');
+    table.gauge('y', 'Another name.', ['target']);
+  });
+
+  it('removes the series of one probe and keeps the rest of its target', async () => {
+    const { MetricTable } = await import('../src/metrics/metric-table.js');
+    const { parseSamples } = await import('./harness/prom-text.js');
+    const table = new MetricTable();
+    const counter = table.counter('x_total', 'X.', ['target', 'probe', 'reason']);
+    const histogram = table.histogram('x_seconds', 'X.', ['target', 'probe'], [1]);
+    for (const [target, probe] of [
+      ['a', 'health'],
+      ['a', 'health:one'],
+      ['b', 'health'],
+    ] as const) {
+      counter.inc({ target, probe, reason: 'r' });
+      histogram.observe(histogram.cell({ target, probe }), 0.5);
+    }
+    counter.removeMatching({ target: 'a', probe: 'health' });
+    histogram.removeMatching({ target: 'a', probe: 'health' });
+    // A label the family does not have matches nothing.
+    counter.removeMatching({ target: 'b', health_service: '' });
+    const left = (name: string) =>
+      parseSamples(table.render())
+        .filter((s) => s.name === name)
+        .map((s) => `${s.labels.target}/${s.labels.probe}`);
+    expect(left('x_total')).toEqual(['a/health:one', 'b/health']);
+    expect(left('x_seconds_count')).toEqual(['a/health:one', 'b/health']);
+  });
 });

@@ -32,7 +32,7 @@ export class ConfigWatcher {
     this.#digest = this.#read()?.digest;
     this.#watcher = watch(dirname(this.#file), { persistent: false }, () => this.#schedule());
     this.#watcher.on('error', () => {});
-    this.#poll = setInterval(() => this.#check(), POLL_MS);
+    this.#poll = setInterval(() => this.#check(false), POLL_MS);
     this.#poll.unref();
   }
 
@@ -44,7 +44,7 @@ export class ConfigWatcher {
 
   #schedule(): void {
     clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => this.#check(), DEBOUNCE_MS);
+    this.#debounce = setTimeout(() => this.#check(true), DEBOUNCE_MS);
     this.#debounce.unref();
   }
 
@@ -56,12 +56,13 @@ export class ConfigWatcher {
     }
   }
 
-  #check(): void {
+  /** `directoryEvent`: fs.watch saw the directory change (the poll's checks are not reported). */
+  #check(directoryEvent: boolean): void {
     const digest = this.#read()?.digest;
     if (digest !== undefined && digest !== this.#digest) {
       this.#digest = digest;
       this.#onChange();
-    } else {
+    } else if (directoryEvent) {
       this.#onUnchanged();
     }
   }

@@ -243,7 +243,11 @@ export class MetricTable {
     return out.join('');
   }
 
+  /** Registers a family; a second family of the same name would render an invalid exposition. */
   #add<T extends ScalarFamily | HistogramFamily>(family: T): T {
+    if (this.#families.some((f) => f.name === family.name)) {
+      throw new Error(`metric family ${family.name} is registered twice`);
+    }
     this.#families.push(family);
     return family;
   }

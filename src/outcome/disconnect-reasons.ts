@@ -35,10 +35,6 @@ const DISCONNECT_KINDS: Record<DisconnectReason, DisconnectKind> = {
   unknown: 'unknown',
 };
 
-export function disconnectKind(reason: DisconnectReason): DisconnectKind {
-  return DISCONNECT_KINDS[reason];
-}
-
 /** The server (or grpc-pulse) closed the connection on purpose: rollouts, max_connection_age, idle. */
 export function isGracefulDisconnect(reason: DisconnectReason): boolean {
   return DISCONNECT_KINDS[reason] === 'graceful';

@@ -1,6 +1,7 @@
 // A target that starts together with grpc-pulse (the app beside the sidecar) refuses connections until
-// it has started. During `startup_grace`, and only until its first success, failed probes are not
-// counted as failures: attempts still are, and the status page still shows the error.
+// it has started. During `startup_grace`, and only until its first success, failed probe results are
+// not reported to the sink at all: attempts are still counted, but neither the failure series nor the
+// status page see those failures.
 
 import type { ProbeObserver } from './probe.js';
 
