@@ -157,6 +157,11 @@ export class App {
     return `${own.endsWith('\n') ? own : `${own}\n`}${this.#table.render()}`;
   }
 
+  /** The per-target series alone, rendered synchronously (bench/fanout-cost.ts times it). */
+  targetSeriesText(): string {
+    return this.#table.render();
+  }
+
   /** The HTTP server, for inject() in tests. */
   get server(): FastifyInstance {
     return this.#server;
