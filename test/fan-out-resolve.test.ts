@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type BackendAddress, parseAddressSource } from '../src/config/address.js';
 import { createLogger } from '../src/log.js';
 import { BackendDiscovery } from '../src/targets/backend-discovery.js';
-import { DnsServerResolver, SystemResolver } from '../src/targets/resolve.js';
+import { DnsServerResolver, SystemResolver, toBackends } from '../src/targets/resolve.js';
 import { RecordsDnsServer } from './harness/dns-server.js';
 import { waitFor } from './harness/wait-for.js';
 
@@ -48,6 +48,35 @@ function discover(
   const latest = () => sets.at(-1);
   return { discovery, sets, logs, latest };
 }
+
+describe('toBackends', () => {
+  it('orders IPv4 numerically, then IPv6 by value, in canonical spelling, without duplicates', () => {
+    const keys = toBackends(
+      [
+        'fd00::10',
+        '127.0.0.10',
+        '::1',
+        '127.0.0.9',
+        'fd00::9',
+        '10.0.0.1',
+        '0:0::1',
+        'FD00::A',
+        '::ffff:1.2.3.4',
+      ],
+      50051,
+    ).map((b) => b.key);
+    expect(keys).toEqual([
+      '10.0.0.1:50051',
+      '127.0.0.9:50051',
+      '127.0.0.10:50051',
+      '[::1]:50051',
+      '[::ffff:102:304]:50051',
+      '[fd00::9]:50051',
+      '[fd00::a]:50051',
+      '[fd00::10]:50051',
+    ]);
+  });
+});
 
 describe('DnsServerResolver', () => {
   it('asks the given server for A and AAAA records', async () => {
