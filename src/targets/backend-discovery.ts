@@ -116,7 +116,13 @@ export class BackendDiscovery {
   async #run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       this.#early = false;
-      const ok = await this.#resolveOnce(signal);
+      let ok = false;
+      try {
+        ok = await this.#resolveOnce(signal);
+      } catch (err) {
+        // A programmer error (resolveOnce catches what DNS does): log it, retry with backoff.
+        this.#log.error({ err }, 'backend resolution threw');
+      }
       if (signal.aborted) return;
       this.#lastResolvedAt = performance.now();
       if (ok) this.#backoff.reset();

@@ -70,7 +70,10 @@ export class FanOutRunner {
       fanOut: fanOutConfig,
       log: this.#log,
       onBackends: (backends) => {
-        this.#applying = this.#applying.then(() => this.#apply(backends));
+        // Nothing a resolution brings may crash the daemon or stall the reconciles that follow.
+        this.#applying = this.#applying
+          .then(() => this.#apply(backends))
+          .catch((err: unknown) => this.#log.error({ err }, 'reconciling backends failed'));
       },
       onStatus: (status) => this.#sink.resolution(config.name, status),
     });
