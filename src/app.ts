@@ -148,6 +148,19 @@ export class App {
       reload: () => this.reload(),
       probe: (target, module, timeoutMs, backend) => this.#probeNow(target, module, timeoutMs, backend),
       version: VERSION,
+      statusView: () => this.#status.view(),
+      subscribe: (listener) => {
+        const stops = [this.#status.subscribe(listener), this.#backendStatus.subscribe(listener)];
+        return () => {
+          for (const stop of stops) stop();
+        };
+      },
+      statusPage: () => ({
+        runbookBaseUrl: this.#config.alerts.runbook_base_url,
+        tlsWarningDays: this.#config.alerts.tls_warning_days,
+        tlsCriticalDays: this.#config.alerts.tls_critical_days,
+        version: VERSION,
+      }),
     });
   }
 
@@ -192,7 +205,11 @@ export class App {
       this.#watcher.start();
     }
     this.#ready = true;
-    this.#log.info({ url, targets: this.#config.targets.length, version: VERSION }, 'grpc-pulse ready');
+    const targets = this.#desiredTargets(this.#config).length;
+    this.#log.info(
+      { url, targets, demo: this.#demoAddress !== undefined, version: VERSION },
+      'grpc-pulse ready',
+    );
     return url;
   }
 
@@ -258,8 +275,8 @@ export class App {
     const probe = runner.probe(name, choice.backend);
     if (!probe) return { status: 503, error: 'probe cancelled: grpc-pulse is reloading or stopping' };
     const started = performance.now();
-    const abort = new AbortController();
-    const outcome = await probe.once(Math.min(scrapeBudgetMs, probe.timeoutMs), abort.signal);
+    // A reload or shutdown that closes the runner cancels the attempt: 503, not a failure of the target.
+    const outcome = await probe.once(Math.min(scrapeBudgetMs, probe.timeoutMs), runner.signal);
     if (!outcome) return { status: 503, error: 'probe cancelled: grpc-pulse is reloading or stopping' };
     const seconds = (performance.now() - started) / 1000;
     return { ok: await renderProbeResult(outcome, seconds) };

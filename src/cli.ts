@@ -31,10 +31,15 @@ Commands:
                             generate the Prometheus alert rules from the config's alerts: options
   check     --addr HOST:PORT [--service S] [--tls ...] [--rpc-header 'k: v']
                             one-shot health check, grpc_health_probe's flags and exit codes
+  diagnose  ADDRESS [--tls ...] [--service S] [--idle-test DUR] [--ping-test] [--json]
+                            every layer from DNS to health and reflection, with cause and fix
+  help      [COMMAND]       this list, or one command's usage
 
 Options:
-  --help      show this help
+  --help      show this help (after a command: that command's usage)
   --version   print the version
+
+Run "grpc-pulse help COMMAND" or "grpc-pulse COMMAND --help" for a command's options.
 `;
 
 const COMMAND_HELP: Record<string, string> = {
@@ -141,6 +146,28 @@ async function rules(
   return 0;
 }
 
+/** `help`, `help CMD`, `--help`, `CMD --help`: the list of commands, or one command's usage. */
+async function help(command: string | undefined): Promise<number> {
+  if (command === undefined || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (command === 'check') {
+    const { CHECK_USAGE } = await import('./check/health-check-command.js');
+    process.stdout.write(CHECK_USAGE);
+    return 0;
+  }
+  if (command === 'diagnose') {
+    const { DIAGNOSE_USAGE } = await import('./diagnose/diagnose-command.js');
+    process.stdout.write(DIAGNOSE_USAGE);
+    return 0;
+  }
+  const text = COMMAND_HELP[command];
+  if (text === undefined) throw new UsageError(`unknown command "${command}"`);
+  process.stdout.write(text);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   // `check` has grpc_health_probe's own flags and exit codes.
   if (argv[0] === 'check') {
@@ -150,6 +177,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     return runCheck(argv.slice(1), process.stdout, process.stderr);
+  }
+  if (argv[0] === 'diagnose') {
+    const { runDiagnose, DIAGNOSE_USAGE } = await import('./diagnose/diagnose-command.js');
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(DIAGNOSE_USAGE);
+      return 0;
+    }
+    return runDiagnose(argv.slice(1), process.stdout, process.stderr);
   }
   const { values, positionals } = parseArgs({
     args: argv,
@@ -167,11 +202,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`grpc-pulse ${VERSION}\n`);
     return 0;
   }
+  if (positionals[0] === 'help') return help(positionals[1]);
+  if (values.help) return help(positionals[0]);
   const [command = 'run', ...extra] = positionals;
-  if (values.help) {
-    process.stdout.write(COMMAND_HELP[command] ?? USAGE);
-    return 0;
-  }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   switch (command) {
     case 'run':

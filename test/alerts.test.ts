@@ -2,13 +2,14 @@
 // accepts them, the promtool unit tests pass, and every alert's tests fail when its expression is
 // broken. Also runbooks, the Grafana dashboard, and `promtool check metrics` on a live /metrics.
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ALERT_NAMES, type AlertRule, buildRuleGroups } from '../src/alerts/rules.js';
-import { parseConfigText } from '../src/config/load.js';
+import { SERVER_ALERT_NAMES } from '../src/alerts/server-rules.js';
+import { ConfigError, parseConfigText } from '../src/config/load.js';
 import { METRICS } from '../src/metrics/names.js';
 import { runCli } from './harness/cli-process.js';
 import { GrpcTarget } from './harness/grpc-target.js';
@@ -18,13 +19,38 @@ import { hasCommand, runTool } from './harness/tools.js';
 
 const RULES = 'alerts/grpc-pulse.rules.yaml';
 const PROMETHEUS_RULE = 'alerts/grpc-pulse.prometheusrule.yaml';
-const TESTS = 'alerts/tests/grpc-pulse.test.yaml';
+const TEST_DIR = 'alerts/tests';
+const TESTS = readdirSync(TEST_DIR)
+  .filter((f) => f.endsWith('.test.yaml'))
+  .map((f) => join(TEST_DIR, f));
 const promtool = hasCommand('promtool');
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'grpc-pulse-alerts-'));
 
+type AnyRule = AlertRule & { record?: string };
+interface TestGroup {
+  alert_rule_test?: { alertname: string }[];
+  promql_expr_test?: { expr: string }[];
+}
 interface RuleFile {
-  groups: { name: string; rules: (AlertRule & { record?: string })[] }[];
+  groups: { name: string; rules: AnyRule[] }[];
+}
+
+/** A rule's identity in messages: the alert or record name and the labels that tell its variants apart. */
+const ruleId = (rule: AnyRule) =>
+  `${rule.alert ?? rule.record}${rule.labels?.severity ? ` (${rule.labels.severity})` : ''}${rule.labels?.convention ? ` (${rule.labels.convention})` : ''}`;
+
+const rulesOf = (yamlText: string, file = 'alerts.yaml') =>
+  buildRuleGroups(parseConfigText(yamlText, file, { baseDir: '.', env: {} }).alerts).flatMap((g) => g.rules);
+
+function configProblems(yamlText: string): string[] {
+  try {
+    parseConfigText(yamlText, 'alerts.yaml', { baseDir: '.', env: {} });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
+    throw err;
+  }
+  throw new Error('the config loaded without error');
 }
 
 describe('generated rules', () => {
@@ -58,13 +84,20 @@ describe('generated rules', () => {
       expect(rule.annotations.description).not.toBe('');
       expect(rule.annotations.runbook_url.endsWith(`/${rule.alert}.md`)).toBe(true);
       expect(existsSync(`docs/runbooks/${rule.alert}.md`), `runbook of ${rule.alert}`).toBe(true);
-      // The selector is in the expression, or in the recording rules it reads.
-      expect(rule.expr.includes('job="grpc-pulse"') || rule.expr.includes('grpc_pulse:probe_errors:')).toBe(
-        true,
-      );
+      // Probe alerts carry the selector in the expression or in the recording rules they read; the
+      // server alerts read only their recording rules.
+      if ((SERVER_ALERT_NAMES as readonly string[]).includes(rule.alert)) {
+        expect(rule.expr, rule.alert).not.toMatch(/\bgrpc_server_/);
+        expect(rule.expr, rule.alert).toContain('grpc_pulse:server_');
+      } else {
+        expect(rule.expr.includes('job="grpc-pulse"') || rule.expr.includes('grpc_pulse:probe_errors:')).toBe(
+          true,
+        );
+      }
     }
     const records = file.groups.flatMap((g) => g.rules).filter((r) => r.record !== undefined);
-    for (const rule of records) expect(rule.expr).toContain('job="grpc-pulse"');
+    for (const rule of records.filter((r) => r.record?.startsWith('grpc_pulse:probe_')))
+      expect(rule.expr).toContain('job="grpc-pulse"');
   });
 
   it('threads the selector and extra labels into every rule', () => {
@@ -83,6 +116,85 @@ describe('generated rules', () => {
     const ratio = rules.find((r) => 'alert' in r && r.alert === 'GrpcProbeErrorRateHigh');
     expect(ratio?.expr).toContain('> 0.2');
   });
+
+  it('generates the six server alerts only when alerts.server.enabled, for each convention asked for', () => {
+    const names = (rules: ReturnType<typeof rulesOf>) =>
+      [...new Set(rules.flatMap((r) => ('alert' in r ? [r.alert] : [])))].sort();
+    const off = rulesOf('demo: { enabled: true }\n');
+    expect(names(off).filter((n) => n.startsWith('GrpcServer'))).toEqual([]);
+    expect(off.some((r) => 'record' in r && r.record.startsWith('grpc_pulse:server_'))).toBe(false);
+
+    for (const [convention, metrics, codeLabel] of [
+      ['go_grpc_prometheus', /\bgrpc_server_(handled_total|handling_seconds_bucket)\{/, 'grpc_code'],
+      ['opentelemetry', /\bgrpc_server_call_duration_seconds_(count|bucket)\{/, 'grpc_status'],
+    ] as const) {
+      const rules = rulesOf(
+        `demo: { enabled: true }\nalerts:\n  server:\n    enabled: true\n    conventions: [${convention}]\n` +
+          `    selector: 'namespace="shop"'\n    group_by: [cluster, grpc_service]\n    pod_label: kubernetes_pod_name\n`,
+      );
+      expect(names(rules).filter((n) => n.startsWith('GrpcServer'))).toEqual([...SERVER_ALERT_NAMES].sort());
+      const records = rules.filter((r) => 'record' in r && r.record.startsWith('grpc_pulse:server_'));
+      expect(records.length).toBeGreaterThanOrEqual(6);
+      for (const record of records) {
+        expect(record.labels?.convention, record.expr).toBe(convention);
+        expect(record.expr).toMatch(metrics);
+        expect(record.expr).toContain('namespace="shop"');
+        expect(record.expr).toContain('by (cluster, grpc_service');
+      }
+      const errors = records.find(
+        (r) => 'record' in r && r.record === 'grpc_pulse:server_errors:ratio_rate5m',
+      );
+      expect(errors?.expr).toContain(`${codeLabel}=~"`);
+      const skew = rules.find((r) => 'alert' in r && r.alert === 'GrpcServerLoadSkew') as AlertRule;
+      expect(skew.annotations.summary).toContain('{{ $labels.kubernetes_pod_name }}');
+      expect(records.find((r) => 'record' in r && r.record.includes('pod_calls'))?.expr).toContain(
+        'kubernetes_pod_name',
+      );
+    }
+  });
+
+  it('matches the configured codes in every spelling the convention uses, whichever spelling the config uses', () => {
+    const rules = rulesOf(
+      'demo: { enabled: true }\nalerts:\n  server:\n    enabled: true\n    paged_codes: [UNAVAILABLE, Internal]\n    logged_codes: [CANCELLED]\n',
+    );
+    const errors = rules.filter((r) => 'record' in r && r.record === 'grpc_pulse:server_errors:ratio_rate5m');
+    expect(errors.map((r) => r.expr.match(/(grpc_code|grpc_status)=~"([^"]+)"/)?.[2])).toEqual([
+      'Unavailable|UNAVAILABLE|Internal|INTERNAL',
+      'UNAVAILABLE|INTERNAL',
+    ]);
+    const alert = rules.find((r) => 'alert' in r && r.alert === 'GrpcServerErrorRateHigh') as AlertRule;
+    expect(alert.annotations.description).toContain('(Unavailable, Internal)');
+    expect(alert.annotations.description).toContain("caller's: Canceled.");
+  });
+
+  it('rejects server options that could never fire or contradict each other, naming the key', () => {
+    expect(
+      configProblems(
+        'demo: { enabled: true }\nalerts:\n  server:\n    load_skew_factor: 3\n    load_skew_min_pods: 3\n',
+      ),
+    ).toEqual([
+      'alerts.server.load_skew_factor: must be below load_skew_min_pods (3): with N pods the busiest takes at most N times the mean',
+    ]);
+    expect(
+      configProblems(
+        'demo: { enabled: true }\nalerts:\n  server:\n    paged_codes: [Unavailable, Bogus]\n    logged_codes: [NOT_FOUND, UNAVAILABLE]\n',
+      ),
+    ).toEqual(['alerts.server.paged_codes[1]: unknown gRPC code "Bogus" (expected e.g. Unavailable)']);
+    expect(
+      configProblems(
+        'demo: { enabled: true }\nalerts:\n  server:\n    logged_codes: [NOT_FOUND, UNAVAILABLE]\n',
+      ),
+    ).toEqual(['alerts.server.logged_codes[1]: Unavailable is in paged_codes too']);
+    expect(
+      configProblems(
+        'demo: { enabled: true }\nalerts:\n  server:\n    conventions: [prometheus]\n    group_by: [grpc-service]\n    min_calls_per_second: -1\n',
+      ).map((p) => p.split(':')[0]),
+    ).toEqual([
+      'alerts.server.conventions[0]',
+      'alerts.server.group_by[0]',
+      'alerts.server.min_calls_per_second',
+    ]);
+  });
 });
 
 describe('promtool', () => {
@@ -100,42 +212,71 @@ describe('promtool', () => {
 
   it('unit tests pass', (context) => {
     needs(context, promtool, 'promtool (Debian prometheus)');
-    const result = runTool('promtool', ['test', 'rules', TESTS]);
+    const result = runTool('promtool', ['test', 'rules', ...TESTS]);
     expect(result.status, result.output).toBe(0);
     expect(result.output).toContain('SUCCESS');
   });
 
-  it('every alert has a unit test that fails when its expression is broken', (context) => {
+  it('every alert and every recording rule has a unit test that fails when its expression is broken', {
+    timeout: 300_000,
+  }, (context) => {
     needs(context, promtool, 'promtool (Debian prometheus)');
-    const tests = parse(readFileSync(TESTS, 'utf8')) as {
-      tests: { alert_rule_test: { alertname: string }[] }[];
-    };
-    const tested = new Set(tests.tests.flatMap((t) => t.alert_rule_test.map((a) => a.alertname)));
+    const tested = new Set<string>();
+    for (const file of TESTS) {
+      const tests = parse(readFileSync(file, 'utf8')) as {
+        tests: { alert_rule_test?: { alertname: string }[] }[];
+      };
+      for (const t of tests.tests) for (const a of t.alert_rule_test ?? []) tested.add(a.alertname);
+    }
     expect([...tested].sort()).toEqual([...ALERT_NAMES].sort());
 
+    // Each rule on its own (each severity of an alert, each convention of a record) is replaced by an
+    // expression that yields nothing: a test that only checks "no alert" would still pass. Each mutant
+    // runs the test groups that name its alert or read its record (promtool evaluates every loaded rule
+    // at every step, so running all groups for every mutant takes minutes).
     const rules = parse(readFileSync(RULES, 'utf8')) as RuleFile;
-    for (const name of ALERT_NAMES) {
-      const dir = tmp();
-      mkdirSync(join(dir, 'tests'));
-      // The mutant never fires: a test that only checks "no alert" would still pass.
-      const mutant: RuleFile = structuredClone(rules);
-      for (const group of mutant.groups) {
-        for (const rule of group.rules) if (rule.alert === name) rule.expr = 'vector(1) == 0';
-      }
-      writeFileSync(join(dir, 'grpc-pulse.rules.yaml'), stringify(mutant));
-      writeFileSync(join(dir, 'tests', 'test.yaml'), readFileSync(TESTS, 'utf8'));
-      const result = runTool('promtool', ['test', 'rules', join(dir, 'tests', 'test.yaml')]);
-      expect(result.status, `the tests of ${name} did not notice its expression was broken`).not.toBe(0);
-      expect(result.output).toContain(`alertname: ${name}`);
-    }
+    const groups = TESTS.flatMap((file) =>
+      (parse(readFileSync(file, 'utf8')) as { tests: TestGroup[] }).tests.map((group) => ({ file, group })),
+    );
+    const dir = tmp();
+    mkdirSync(join(dir, 'tests'));
+    let mutants = 0;
+    rules.groups.forEach((ruleGroup, gi) => {
+      ruleGroup.rules.forEach((_, ri) => {
+        const mutant: RuleFile = structuredClone(rules);
+        const rule = mutant.groups[gi]?.rules[ri] as AnyRule;
+        const relevant = groups.filter(({ group }) =>
+          rule.alert !== undefined
+            ? (group.alert_rule_test ?? []).some((t) => t.alertname === rule.alert)
+            : (group.promql_expr_test ?? []).some((t) => t.expr.includes(rule.record as string)),
+        );
+        expect(relevant.length, `no unit test covers ${ruleId(rule)}`).toBeGreaterThan(0);
+        rule.expr = 'vector(1) == 0';
+        writeFileSync(join(dir, 'grpc-pulse.rules.yaml'), stringify(mutant));
+        const tests = join(dir, 'tests', 'test.yaml');
+        writeFileSync(
+          tests,
+          stringify({
+            rule_files: ['../grpc-pulse.rules.yaml'],
+            evaluation_interval: '1m',
+            tests: relevant.map(({ group }) => group),
+          }),
+        );
+        const result = runTool('promtool', ['test', 'rules', tests]);
+        expect(result.status, `the tests did not notice that ${ruleId(rule)} was broken`).not.toBe(0);
+        if (rule.alert !== undefined) expect(result.output).toContain(`alertname: ${rule.alert}`);
+        mutants += 1;
+      });
+    });
+    expect(mutants).toBe(rules.groups.reduce((n, g) => n + g.rules.length, 0));
   });
 });
 
 describe('dashboard', () => {
   const dashboard = JSON.parse(readFileSync('deploy/grafana/grpc-pulse-dashboard.json', 'utf8')) as {
-    panels: { title: string; targets: { expr: string }[] }[];
+    panels: { title: string; type: string; targets?: { expr: string }[] }[];
   };
-  const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+  const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
 
   it('uses only metrics grpc-pulse exports', () => {
     const exported = new Set<string>(Object.values(METRICS));
@@ -159,9 +300,29 @@ describe('dashboard', () => {
       METRICS.probeDuration,
       METRICS.probeFailures,
       METRICS.disconnects,
+      METRICS.backends,
+      `${METRICS.connectionDuration}_bucket`,
     ]) {
       expect(used).toContain(name);
     }
+  });
+
+  it('reads only recorded series that the generated rules record, and has the application-traffic row', () => {
+    const file = parse(readFileSync(RULES, 'utf8')) as RuleFile;
+    const recorded = new Set(
+      file.groups.flatMap((g) => g.rules).flatMap((r) => (r.record ? [r.record] : [])),
+    );
+    const used = [...exprs.join('\n').matchAll(/\bgrpc_pulse:[a-z0-9_:]+/g)].map(([name]) => name);
+    expect(used).toEqual(expect.arrayContaining(['grpc_pulse:server_errors:ratio_rate5m']));
+    for (const name of used) expect(recorded.has(name), name).toBe(true);
+    const titles = dashboard.panels.map((p) => p.title);
+    expect(titles.some((t) => t.startsWith('Application traffic'))).toBe(true);
+    for (const record of [
+      'server_errors:ratio_rate5m',
+      'server_latency:p95_rate5m',
+      'server_pod_calls:rate5m',
+    ])
+      expect(used).toContain(`grpc_pulse:${record}`);
   });
 
   it('every query parses (promtool check rules on the queries as recording rules)', (context) => {
@@ -169,7 +330,10 @@ describe('dashboard', () => {
     const dir = tmp();
     const rules = exprs.map((expr, i) => ({
       record: `dashboard:query_${i}`,
-      expr: expr.replaceAll('$__rate_interval', '5m').replaceAll('$job', '.+').replaceAll('$target', '.+'),
+      expr: expr
+        .replaceAll('$__rate_interval', '5m')
+        .replaceAll('$__range', '6h')
+        .replace(/\$(job|target|namespace|server_job)\b/g, '.+'),
     }));
     writeFileSync(join(dir, 'dashboard.yaml'), stringify({ groups: [{ name: 'dashboard', rules }] }));
     const result = runTool('promtool', ['check', 'rules', join(dir, 'dashboard.yaml')]);

@@ -46,6 +46,46 @@ describe('grpc-pulse validate', () => {
   });
 });
 
+describe('grpc-pulse help', () => {
+  const COMMANDS = ['run', 'validate', 'rules', 'check', 'help'];
+
+  it('lists every command for --help, -h and help', async () => {
+    const outputs = await Promise.all([runCli(['--help']), runCli(['-h']), runCli(['help'])]);
+    for (const result of outputs) {
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('Usage: grpc-pulse <command>');
+      for (const command of COMMANDS) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    }
+    expect(new Set(outputs.map((r) => r.stdout)).size).toBe(1);
+  });
+
+  it("prints one command's usage for help COMMAND and COMMAND --help", async () => {
+    for (const [args, usage] of [
+      [['help', 'run'], 'Usage: grpc-pulse run'],
+      [['run', '--help'], 'Usage: grpc-pulse run'],
+      [['help', 'rules'], 'Usage: grpc-pulse rules'],
+      [['help', 'check'], '-addr'],
+      [['check', '--help'], '-addr'],
+    ] as const) {
+      const result = await runCli([...args]);
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.stdout, args.join(' ')).toContain(usage);
+      expect(result.stdout, args.join(' ')).not.toContain('Commands:');
+    }
+  });
+
+  it('says a command is unknown, also when asked for its help', async () => {
+    for (const args of [
+      ['frobnicate', '--help'],
+      ['help', 'frobnicate'],
+    ]) {
+      const result = await runCli(args);
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr, args.join(' ')).toContain('unknown command "frobnicate"');
+    }
+  });
+});
+
 describe('grpc-pulse run', () => {
   it('serves the demo target on /metrics and exits 0 on SIGTERM within 5 s', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'grpc-pulse-cli-'));
@@ -65,6 +105,14 @@ describe('grpc-pulse run', () => {
       expect(ready.status).toBe(200);
       // Logs are JSON lines.
       for (const line of child.stdout().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+      // The demo is a target like any other: the ready line counts it.
+      const readyLine = child
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { msg: string; targets?: number; demo?: boolean })
+        .find((entry) => entry.msg === 'grpc-pulse ready');
+      expect(readyLine).toMatchObject({ targets: 1, demo: true });
 
       const stopped = performance.now();
       child.process.kill('SIGTERM');

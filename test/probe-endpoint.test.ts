@@ -1,11 +1,15 @@
 // GET /probe (blackbox_exporter's multi-target pattern) against real servers: one probe now, only its
 // result in the answer, within Prometheus' scrape timeout, without touching the daemon's counters.
 
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ECHO_PROTO, ECHO_PROTO_DIR, EchoTarget } from './harness/echo-target.js';
 import { GrpcTarget } from './harness/grpc-target.js';
 import { parseSamples, sampleValue } from './harness/prom-text.js';
 import { RunningApp, testConfig } from './harness/running-app.js';
+import { tempDir } from './harness/services.js';
+import { waitFor } from './harness/wait-for.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -79,6 +83,36 @@ describe('/probe', () => {
     expect(sampleValue(response.body, 'grpc_probe_failure_reason', { reason: 'deadline_exceeded' })).toBe(1);
     // The 1 s scrape budget less 0.5 s: the server's 1.4 s answer is not waited for.
     expect(elapsed).toBeLessThan(1000);
+  });
+
+  it('answers 503 when the target is reloaded away while its probe runs', async () => {
+    const echo = await new EchoTarget().start();
+    cleanup.push(() => echo.stop());
+    const rpc = (name: string, request: string) =>
+      `      - name: ${name}\n        method: probetest.v1.Echo/Echo\n        proto: { files: ["${resolve(ECHO_PROTO)}"], include: ["${resolve(ECHO_PROTO_DIR)}"] }\n        request: ${request}\n        interval: 1m\n`;
+    const target = (name: string) =>
+      `  - name: ${name}\n    address: "${echo.address}"\n    timeout: 1500ms\n    health: []\n    rpcs:\n${rpc('slow', '{ delay_ms: 1400 }')}`;
+    const file = `${tempDir('probe-reload-')}/config.yaml`;
+    writeFileSync(file, testConfig(target('api')));
+    const app = await new RunningApp('', { configFile: file }).start();
+    cleanup.push(() => app.app.close());
+    // Let the schedule's first call reach the server, then start ours and wait until it has arrived.
+    await waitFor(
+      () => echo.seen.length,
+      (n) => n >= 1,
+      { timeoutMs: 5000, what: 'the scheduled call' },
+    );
+    const answer = probe(app, 'target=api&module=slow');
+    await waitFor(
+      () => echo.seen.length,
+      (n) => n >= 2,
+      { timeoutMs: 5000, what: 'the /probe call' },
+    );
+    writeFileSync(file, testConfig(target('other')));
+    expect(await app.app.reload()).toEqual({ ok: true });
+    const response = await answer;
+    expect(response.statusCode).toBe(503);
+    expect(response.body).toContain('probe cancelled');
   });
 
   it('rejects a missing or unknown target and an unknown module', async () => {

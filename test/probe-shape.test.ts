@@ -147,7 +147,7 @@ describe('probe shape', () => {
     const text = metrics();
     expect(text).not.toContain('probe="health:billing"');
     expect(text).not.toContain('health_service="billing"');
-    expect(status.snapshot()[0]?.probes).toEqual({ discovery: { success: false } });
+    expect(status.snapshot()[0]?.probes).toEqual({ discovery: { success: false, history: [] } });
     expect(status.snapshot()[0]?.health).toEqual({});
   });
 });

@@ -1,32 +1,25 @@
 // Pure builders of grpc-pulse's Prometheus rules: options in, rule groups out (the pattern of
 // Prometheus' own mixin, documentation/prometheus-mixin/alerts.libsonnet). Metric names come from the
 // code's constants, so renaming a metric breaks the build, not a production alert. The selector goes
-// into every expression.
+// into every expression. The application-traffic rules are in server-rules.ts.
 
 import type { AlertOptions } from '../config/schema.js';
 import { METRICS } from '../metrics/names.js';
 import { FAULT_DISCONNECTS } from '../outcome/disconnect-reasons.js';
+import {
+  type AlertRule,
+  BURN_RATES,
+  BURN_WINDOWS,
+  type RecordingRule,
+  type RuleGroup,
+  round,
+} from './rule-types.js';
+import { buildServerRuleGroups, SERVER_ALERT_NAMES } from './server-rules.js';
 
-export interface RecordingRule {
-  record: string;
-  expr: string;
-}
+export type { AlertRule, RecordingRule, RuleGroup } from './rule-types.js';
 
-export interface AlertRule {
-  alert: string;
-  expr: string;
-  for: string;
-  labels: Record<string, string>;
-  annotations: { summary: string; description: string; runbook_url: string };
-}
-
-export interface RuleGroup {
-  name: string;
-  rules: (RecordingRule | AlertRule)[];
-}
-
-/** Every alert grpc-pulse generates (SPEC "Alert rules", plus GrpcPulseConfigReloadFailed). */
-export const ALERT_NAMES = [
+/** The probe alerts (SPEC "Alert rules", plus GrpcPulseConfigReloadFailed). */
+export const PROBE_ALERT_NAMES = [
   'GrpcPulseDown',
   'GrpcPulseConfigReloadFailed',
   'GrpcProbeStalled',
@@ -40,17 +33,19 @@ export const ALERT_NAMES = [
   'GrpcKeepaliveMismatch',
   'GrpcProbeErrorBudgetBurn',
   'GrpcTlsCertExpiringSoon',
+  'GrpcBackendDown',
+  'GrpcStreamStalled',
 ] as const;
-export type AlertName = (typeof ALERT_NAMES)[number];
+export type ProbeAlertName = (typeof PROBE_ALERT_NAMES)[number];
 
-/** The windows of the error-budget alerts (Google SRE workbook, "multiwindow, multi-burn-rate"). */
-const BURN_WINDOWS = ['5m', '30m', '1h', '6h'] as const;
+/** Every alert grpc-pulse can generate: the probe alerts and, with `alerts.server.enabled`, the server ones. */
+export const ALERT_NAMES = [...PROBE_ALERT_NAMES, ...SERVER_ALERT_NAMES] as const;
 
-/** The workbook's two pages: a fast burn (2% of a 30-day budget in 1 h) and a slow one (5% in 6 h). */
-const BURN_RATES = [
-  { severity: 'critical', short: '5m', long: '1h', factor: 14.4, for: '2m', budgetGoneDays: 2 },
-  { severity: 'warning', short: '30m', long: '6h', factor: 6, for: '15m', budgetGoneDays: 5 },
-] as const;
+/**
+ * The failure reason of a stream probe that got no message within `max_gap` (SPEC "Failure reasons",
+ * new). Typed against src/outcome/failure-reasons.ts once the streaming probe adds it there.
+ */
+const STREAM_STALLED = 'stream_stalled';
 
 /** Disconnects that are faults (outcome/ says which); drains, idle timeouts and our own shutdowns are not. */
 const FAULT_DISCONNECT_RE = FAULT_DISCONNECTS.join('|');
@@ -64,7 +59,7 @@ export function buildRuleGroups(options: AlertOptions): RuleGroup[] {
   const budget = 1 - options.slo_objective;
 
   const alert = (
-    name: AlertName,
+    name: ProbeAlertName,
     severity: 'critical' | 'warning',
     expr: string,
     forDuration: string,
@@ -78,11 +73,13 @@ export function buildRuleGroups(options: AlertOptions): RuleGroup[] {
     annotations: { summary, description, runbook_url: `${options.runbook_base_url}/${name}.md` },
   });
 
-  // Error ratio of completed calls; a zero denominator gives no series (guarded by `> 0`), not NaN.
+  // Error ratio of completed calls. `errors or 0 * all`: a probe whose calls all succeed has only
+  // grpc_code="OK" series, and its ratio is 0, not "no data". A zero denominator gives no series
+  // (guarded by `> 0`), not NaN.
   const ratioRules: RecordingRule[] = BURN_WINDOWS.map((window) => ({
     record: record(window),
     expr:
-      `sum by (target, probe) (rate(${METRICS.probeHandled}${sel(rpc, errorCodes)}[${window}]))\n` +
+      `sum by (target, probe) (rate(${METRICS.probeHandled}${sel(rpc, errorCodes)}[${window}]) or 0 * rate(${METRICS.probeHandled}${sel(rpc)}[${window}]))\n` +
       `/\n(sum by (target, probe) (rate(${METRICS.probeHandled}${sel(rpc)}[${window}])) > 0)`,
   }));
 
@@ -203,15 +200,30 @@ export function buildRuleGroups(options: AlertOptions): RuleGroup[] {
       'TLS certificate of {{ $labels.target }} is about to expire',
       'The certificate that target {{ $labels.target }} presents expires in {{ $value | humanizeDuration }}.',
     ),
+    alert(
+      'GrpcBackendDown',
+      'warning',
+      `(${METRICS.backends}${sel('state="down"')} > 0)\nand ignoring (state)\n(${METRICS.backends}${sel('state="up"')} > 0)`,
+      f.backend_down,
+      'Some backends of {{ $labels.target }} fail while others serve',
+      `{{ $value }} of the addresses that fan-out target {{ $labels.target }} resolves to have failed their probes for ${f.backend_down} while others pass: clients that reach those backends fail. grpc_probe_success{backend=...} names them.`,
+    ),
+    alert(
+      'GrpcStreamStalled',
+      'warning',
+      `sum by (target, probe) (increase(${METRICS.probeFailures}${sel(`reason="${STREAM_STALLED}"`)}[10m])) > 0`,
+      '0s',
+      'Stream probe {{ $labels.probe }} of {{ $labels.target }} stalled',
+      'The stream of probe {{ $labels.probe }} to target {{ $labels.target }} went silent for longer than its max_gap ({{ $value | humanize }} times in 10 minutes): a proxy or load balancer in the path idles out or buffers the stream.',
+    ),
   ];
 
   return [
     { name: 'grpc-pulse.rules', rules: ratioRules },
     { name: 'grpc-pulse.alerts', rules: alerts },
+    ...buildServerRuleGroups(options.server, {
+      runbookBaseUrl: options.runbook_base_url,
+      extraLabels: options.extra_labels,
+    }),
   ];
-}
-
-/** Avoids float noise such as 0.0010000000000000009 in expressions. */
-function round(value: number): string {
-  return String(Number(value.toPrecision(6)));
 }

@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { serverAlertOptions } from './server-alert-options.js';
 
 /** A `for` duration of an alert: Prometheus syntax, kept as text (0s allowed). */
 const forDuration = z
@@ -44,6 +45,9 @@ export const alertOptions = z.strictObject({
       latency: forDuration.default('10m'),
       connection_resets: forDuration.default('0s'),
       config_reload: forDuration.default('5m'),
+      backend_down: forDuration.default('5m'),
     })
     .prefault({}),
+  /** Rules for the application's own gRPC server metrics (off unless `enabled: true`). */
+  server: serverAlertOptions.prefault({}),
 });

@@ -15,7 +15,8 @@ import { type TransportEvidence, traceTap } from './trace-tap.js';
 export interface ConnectionObserver {
   channelState(target: string, state: ChannelState, previous: ChannelState | undefined): void;
   connectAttempt(target: string, result: 'success' | 'failure'): void;
-  disconnect(target: string, reason: DisconnectReason, details: string): void;
+  /** `ageSeconds`: how long the connection had been READY when it ended (the watcher always knows). */
+  disconnect(target: string, reason: DisconnectReason, details: string, ageSeconds?: number): void;
   tlsCertExpiry(target: string, unixSeconds: number): void;
 }
 
@@ -46,6 +47,8 @@ export class ConnectionWatcher implements ConnectionView {
   #closing = false;
   #last: LastDisconnect | undefined;
   #connections = 0;
+  /** performance.now() when the channel last became READY: the start of the current connection. */
+  #readyAt = 0;
   readonly #keepaliveTimeMs: number;
   /** The keepalive-mismatch warning is logged once per target; repeats go to debug. */
   #warnedTooManyPings = false;
@@ -115,6 +118,7 @@ export class ConnectionWatcher implements ConnectionView {
 
   #onReady(): void {
     this.#connections += 1;
+    this.#readyAt = performance.now();
     // grpc-js registers the new socket with channelz just after the state change that called us
     // (subchannel.ts: transitionToState(READY), then childrenTracker.refChild): look it up next tick.
     process.nextTick(() => this.#recordSockets());
@@ -140,7 +144,8 @@ export class ConnectionWatcher implements ConnectionView {
     this.#sockets = [];
     const verdict: DisconnectVerdict = classifyDisconnect({ evidence, weClosed: this.#closing });
     this.#last = { reason: verdict.reason, at: performance.now() };
-    this.#observer.disconnect(this.#target, verdict.reason, verdict.details);
+    const ageSeconds = (performance.now() - this.#readyAt) / 1000;
+    this.#observer.disconnect(this.#target, verdict.reason, verdict.details, ageSeconds);
     if (verdict.reason === 'goaway_too_many_pings') {
       this.#warnTooManyPings();
       return;

@@ -6,8 +6,8 @@ import { CHANNEL_STATES, type ChannelState } from '../outcome/channel-states.js'
 import { DISCONNECT_REASONS, type DisconnectReason } from '../outcome/disconnect-reasons.js';
 import type { TargetPlan } from '../probes/plan.js';
 import type { TargetSink } from '../targets/sink.js';
-import { type MetricTable, type ScalarFamily, targetLabels } from './metric-table.js';
-import { METRICS } from './names.js';
+import { type HistogramFamily, type MetricTable, type ScalarFamily, targetLabels } from './metric-table.js';
+import { CONNECTION_DURATION_BUCKETS, METRICS } from './names.js';
 
 const CONNECT_RESULTS = ['success', 'failure'] as const;
 
@@ -23,6 +23,7 @@ export class ConnectionRecorder implements ConnectionSink {
   readonly #connects: ScalarFamily;
   readonly #disconnects: ScalarFamily;
   readonly #certExpiry: ScalarFamily;
+  readonly #duration: HistogramFamily;
   /** Configured targets (and fan-out backends) by plan key: the labels their series start with. */
   readonly #targets = new Map<string, Readonly<Record<string, string>>>();
 
@@ -47,6 +48,12 @@ export class ConnectionRecorder implements ConnectionSink {
       'backend',
       'reason',
     ]);
+    this.#duration = table.histogram(
+      METRICS.connectionDuration,
+      'Age in seconds of each READY connection when it ended, by disconnect reason.',
+      ['target', 'backend', 'reason'],
+      CONNECTION_DURATION_BUCKETS,
+    );
     this.#certExpiry = table.gauge(
       METRICS.tlsCertExpiry,
       'Expiry (Unix time) of the certificate the server presented on the last TLS connection.',
@@ -72,6 +79,7 @@ export class ConnectionRecorder implements ConnectionSink {
       this.#connects,
       this.#disconnects,
       this.#certExpiry,
+      this.#duration,
     ]) {
       family.removeTarget(target);
     }
@@ -90,9 +98,14 @@ export class ConnectionRecorder implements ConnectionSink {
     if (base) this.#connects.inc({ ...base, result });
   }
 
-  disconnect(target: string, reason: DisconnectReason): void {
+  disconnect(target: string, reason: DisconnectReason, _details?: string, ageSeconds?: number): void {
     const base = this.#targets.get(target);
-    if (base) this.#disconnects.inc({ ...base, reason });
+    if (!base) return;
+    this.#disconnects.inc({ ...base, reason });
+    if (ageSeconds === undefined) return;
+    // Cells appear with the first disconnect of a reason: nine reasons × 17 buckets per target would
+    // be a lot of zeros.
+    this.#duration.observe(this.#duration.cell({ ...base, reason }), ageSeconds);
   }
 
   tlsCertExpiry(target: string, unixSeconds: number): void {

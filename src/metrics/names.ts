@@ -15,6 +15,7 @@ export const METRICS = {
   channelTransitions: 'grpc_probe_channel_transitions_total',
   connectAttempts: 'grpc_probe_connect_attempts_total',
   disconnects: 'grpc_probe_disconnects_total',
+  connectionDuration: 'grpc_probe_connection_duration_seconds',
   tlsCertExpiry: 'grpc_probe_tls_cert_expiry_timestamp_seconds',
   backends: 'grpc_probe_backends',
   buildInfo: 'grpc_pulse_build_info',
@@ -28,4 +29,12 @@ export const METRICS = {
  */
 export const DEFAULT_DURATION_BUCKETS = [
   0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+
+/**
+ * Connection ages from 1 s to a day, with edges at the idle timeouts connections commonly die at
+ * (Azure LB 4 min, AWS NLB 350 s, GCP 10 min), so "every connection dies at 350 s" is one bucket.
+ */
+export const CONNECTION_DURATION_BUCKETS = [
+  1, 5, 10, 30, 60, 120, 240, 300, 350, 400, 600, 900, 1800, 3600, 7200, 86400,
 ];

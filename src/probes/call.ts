@@ -1,5 +1,5 @@
 // One gRPC call with a deadline, as data: every way a call can end becomes a CallOutcome, never an
-// exception. Shared by the health Check probe and the synthetic unary probes.
+// exception. Shared by the health Check probe, the synthetic unary probes and `grpc-pulse check`.
 
 import { type Client, type Metadata, type ServiceError, status as Status } from '@grpc/grpc-js';
 

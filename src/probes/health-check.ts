@@ -63,9 +63,16 @@ export async function checkHealth(
   };
 }
 
+/** What a recorded Check needs besides the call: where and under which names it reports. */
+export interface RecordedCheckDeps extends HealthCallDeps {
+  target: string;
+  probe: string;
+  observer: ProbeObserver;
+}
+
 /** One recorded Check: the attempt, then the health answer (if any), then the verdict. */
 export async function recordedCheck(
-  deps: HealthCallDeps & { target: string; probe: string; observer: ProbeObserver },
+  deps: RecordedCheckDeps,
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<void> {
@@ -82,7 +89,7 @@ export class HealthCheckProbe implements Probe {
   readonly kind = 'health_check';
   readonly timeoutMs: number;
   readonly health: { service: string; watch: boolean };
-  readonly #deps: Parameters<typeof recordedCheck>[0];
+  readonly #deps: RecordedCheckDeps;
   readonly #task: PeriodicTask;
 
   constructor(spec: ProbeSpec & { intervalMs: number; service: string }, ctx: ProbeContext) {

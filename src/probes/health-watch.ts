@@ -10,7 +10,7 @@ import { isGracefulDisconnect } from '../outcome/disconnect-reasons.js';
 import { toHealthStatus } from '../outcome/health-statuses.js';
 import type { OneShotResult } from '../outcome/probe-result.js';
 import { Backoff } from '../util/backoff.js';
-import { checkHealth, healthCallDeps, recordedCheck } from './health-check.js';
+import { checkHealth, healthCallDeps, type RecordedCheckDeps, recordedCheck } from './health-check.js';
 import { HEALTH_WATCH, type HealthResponse } from './health-protocol.js';
 import {
   healthProbeName,
@@ -41,7 +41,7 @@ export class HealthWatchProbe implements Probe {
   readonly timeoutMs: number;
   readonly health: { service: string; watch: boolean };
   readonly #ctx: ProbeContext;
-  readonly #deps: Parameters<typeof recordedCheck>[0];
+  readonly #deps: RecordedCheckDeps;
   readonly #task: PeriodicTask;
   readonly #backoff = new Backoff(REOPEN_BACKOFF);
   /**

@@ -11,7 +11,8 @@
 //   a probe       owns its loop (a PeriodicTask: periodic calls, or a stream re-opened with backoff)
 //                 and reports each attempt and verdict; `once()` runs one attempt unrecorded (/probe).
 // A new kind is one file here exporting a `PlannedProbe` factory, plus one line in plan.ts. A kind that
-// discovers probes at run time (health List) adds and removes them through `ctx.children`.
+// discovers probes at run time (health List) adds and removes them through `ctx.children`. A runner per
+// resolved backend (fan-out) is a TargetRunner built from that backend's ChannelSpec; probes cannot tell.
 
 import type { Client, Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -21,8 +22,11 @@ import type { HealthStatus } from '../outcome/health-statuses.js';
 import type { OneShotResult, ProbeResult } from '../outcome/probe-result.js';
 import type { FailureEvidenceCollector } from './failure-evidence.js';
 
-/** Every kind of probe; the plan says which each configured probe is. */
-export type ProbeKind = 'health_watch' | 'health_check' | 'unary';
+/**
+ * What kind of probe this is, named after its file (`health_watch`, `health_check`, `unary`): for logs
+ * (the runner's "target started" line), never a label. A plain string, so a new kind touches no list.
+ */
+export type ProbeKind = string;
 
 /** What is known of a probe before it runs: enough to create its series and answer /probe. */
 export interface ProbeSpec {

@@ -4,8 +4,8 @@
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { TargetStatus } from '../status/status-store.js';
-import { renderStatusPage } from './status-page.js';
+import type { StatusListener, TargetStatus } from '../status/status-store.js';
+import { defaultPageOptions, type PageOptions, registerStatusPage } from './status-page.js';
 
 const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -29,6 +29,12 @@ export interface ServerDeps {
   /** Reloads the config; resolves with the errors when the new config was rejected. */
   reload: () => Promise<{ ok: true } | { ok: false; error: string }>;
   version: string;
+  /** The status entries uncopied, for the page's synchronous render (default: targets()). */
+  statusView?: () => readonly TargetStatus[];
+  /** Status store changes, for the status page's live feed. */
+  subscribe?: (listener: StatusListener) => () => void;
+  /** Runbook base URL and certificate thresholds of the status page (from the alert options). */
+  statusPage?: () => PageOptions;
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -71,8 +77,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     },
   );
   app.get('/api/v1/targets', async () => ({ targets: deps.targets() }));
-  app.get('/', async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(renderStatusPage(deps.targets(), deps.version)),
-  );
+  registerStatusPage(app, {
+    targets: deps.statusView ?? deps.targets,
+    options: deps.statusPage ?? (() => defaultPageOptions(deps.version)),
+    ...(deps.subscribe ? { subscribe: deps.subscribe } : {}),
+  });
   return app;
 }

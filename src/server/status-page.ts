@@ -1,62 +1,68 @@
-// The landing page at `/`: links to the endpoints, then per target its channel state, one row per
-// probe, and the recent failures and disconnects with their raw details, for a human in a hurry.
+// The status page at `/` (SPEC "Endpoints"): server-rendered HTML that works without JavaScript, its
+// own stylesheet and script, and a live feed of Server-Sent Events from the status store. Its CSP
+// allows same-origin files only (compatible with a server-wide `default-src 'self'`).
 
-import type { TargetStatus } from '../status/status-store.js';
+import type { FastifyInstance } from 'fastify';
+import type { StatusListener, TargetStatus } from '../status/status-store.js';
+import { PAGE_CSS, PAGE_ICON, PAGE_JS } from './status-page/assets.js';
+import { LiveFeed } from './status-page/live-feed.js';
+import type { PageOptions } from './status-page/model.js';
+import { ASSET_PATHS, renderLive, renderStatusPage } from './status-page/render.js';
 
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
+export type { PageOptions } from './status-page/model.js';
+export { renderStatusPage } from './status-page/render.js';
 
-function targetSection(t: TargetStatus): string {
-  const health = Object.entries(t.health).map(
-    ([service, h]) =>
-      `<tr><td>health ${escapeHtml(service || '(server)')}</td><td>${h.status}</td>` +
-      `<td>${h.watchUp === null ? 'check' : h.watchUp ? 'watch open' : 'watch down'}</td></tr>`,
-  );
-  const probes = Object.entries(t.probes).map(
-    ([probe, p]) =>
-      `<tr><td>${escapeHtml(probe)}</td><td>${p.success ? 'ok' : 'failing'}</td>` +
-      `<td>${escapeHtml(p.lastReason ?? '')} ${escapeHtml(p.lastDetails ?? '')}</td></tr>`,
-  );
-  const events = [
-    ...t.recentFailures.map((f) => ({
-      time: f.time,
-      what: `failure ${f.probe}`,
-      reason: f.reason,
-      details: f.details,
-    })),
-    ...t.recentDisconnects.map((d) => ({
-      time: d.time,
-      what: 'disconnect',
-      reason: d.reason,
-      details: d.details,
-    })),
-  ]
-    .sort((a, b) => b.time.localeCompare(a.time))
-    .slice(0, 10)
-    .map(
-      (e) =>
-        `<tr><td>${e.time}</td><td>${escapeHtml(e.what)}</td><td>${e.reason}</td><td>${escapeHtml(e.details)}</td></tr>`,
-    );
-  return `<h2>${escapeHtml(t.name)} <small>${escapeHtml(t.address)} · channel ${t.channelState}${
-    t.tlsCertExpiry ? ` · certificate expires ${t.tlsCertExpiry}` : ''
-  }</small></h2>
-<table><tr><th>probe</th><th>state</th><th>detail</th></tr>
-${[...health, ...probes].join('\n')}
-</table>
-${events.length > 0 ? `<table><tr><th>time</th><th>event</th><th>reason</th><th>details</th></tr>\n${events.join('\n')}\n</table>` : ''}`;
+/** No inline script or style, no other origin; the live feed is same-origin too. */
+export const STATUS_PAGE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+  "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+export interface StatusPageDeps {
+  /** Read synchronously during one render, never kept. */
+  targets: () => readonly TargetStatus[];
+  /** Read per render: a reload may change the alert options the page links and colours by. */
+  options: () => PageOptions;
+  /** Change notifications of the status store; without it the feed sends only its first page. */
+  subscribe?: (listener: StatusListener) => () => void;
 }
 
-export function renderStatusPage(targets: TargetStatus[], version: string): string {
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>grpc-pulse</title>
-<style>body{font-family:sans-serif;margin:2em}td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #ddd}small{color:#666;font-weight:normal}</style>
-</head><body>
-<h1>grpc-pulse ${escapeHtml(version)}</h1>
-<p><a href="/metrics">/metrics</a> · <a href="/api/v1/targets">/api/v1/targets</a> · <a href="/-/healthy">/-/healthy</a> · <a href="/-/ready">/-/ready</a></p>
-${targets.map(targetSection).join('\n')}
-</body></html>
-`;
+/** Default page options when the composition root gives none (alerts' own defaults). */
+export function defaultPageOptions(version: string): PageOptions {
+  return {
+    runbookBaseUrl: 'https://github.com/grpc-pulse/grpc-pulse/blob/main/docs/runbooks',
+    tlsWarningDays: 14,
+    tlsCriticalDays: 3,
+    version,
+  };
+}
+
+export function registerStatusPage(app: FastifyInstance, deps: StatusPageDeps): void {
+  const feed = new LiveFeed(
+    () => renderLive(deps.targets(), deps.options()),
+    deps.subscribe ?? (() => () => {}),
+  );
+  // Streams never end by themselves: end them before the server waits for open requests.
+  app.addHook('preClose', (done) => {
+    feed.close();
+    done();
+  });
+  app.get('/', async (_request, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', STATUS_PAGE_CSP)
+      .header('cache-control', 'no-store')
+      .send(renderStatusPage(deps.targets(), deps.options())),
+  );
+  const asset = (path: string, type: string, body: string) =>
+    app.get(path, async (_request, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
+  asset(ASSET_PATHS.css, 'text/css; charset=utf-8', PAGE_CSS);
+  asset(ASSET_PATHS.js, 'text/javascript; charset=utf-8', PAGE_JS);
+  asset(ASSET_PATHS.icon, 'image/svg+xml', PAGE_ICON);
+  // No HEAD twin: a HEAD must not open a stream that never ends.
+  app.get(ASSET_PATHS.events, { exposeHeadRoute: false }, async (_request, reply) => {
+    reply.hijack();
+    if (!feed.attach(reply.raw))
+      reply.raw.writeHead(503, { 'content-type': 'text/plain' }).end('live feed full or closing\n');
+    return reply;
+  });
 }

@@ -13,10 +13,16 @@ import type { ProbeSpec } from '../probes/probe.js';
 import type { DiscoveryStatus } from '../targets/backend-discovery.js';
 import type { TargetSink } from '../targets/sink.js';
 import { grpcCodeLabel } from '../util/grpc-codes.js';
-import type { DisconnectRecord, FailureRecord, ProbeStatus, TargetStatus } from './status-store.js';
+import {
+  type DisconnectRecord,
+  type FailureRecord,
+  nextProbeStatus,
+  type ProbeStatus,
+  type StatusListener,
+  type TargetStatus,
+} from './status-store.js';
 
 const RECENT_EVENTS = 20;
-const MAX_DETAILS = 500;
 
 /** One backend of a fan-out target, as /api/v1/targets shows it. */
 export interface BackendView {
@@ -61,6 +67,7 @@ type BookSink = Pick<
   | 'resolution'
 >;
 
+const MAX_DETAILS = 500;
 const truncate = (text: string) => (text.length > MAX_DETAILS ? `${text.slice(0, MAX_DETAILS)}…` : text);
 
 function byAddress(a: string, b: string): number {
@@ -74,10 +81,27 @@ function byAddress(a: string, b: string): number {
 }
 
 export class BackendStatusBook implements BookSink {
+  readonly #listeners = new Set<StatusListener>();
   /** Fan-out targets by name. */
   readonly #books = new Map<string, Book>();
   /** Backend plan key → its target's book and its backend label. */
   readonly #owners = new Map<string, { book: Book; backend: string }>();
+
+  /** Calls `listener` after every change (the status page's live feed); returns the unsubscribe. */
+  subscribe(listener: StatusListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #changed(significant: boolean): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(significant);
+      } catch {
+        // A listener's failure is its own: the book runs inside gRPC callbacks.
+      }
+    }
+  }
 
   addTarget(plan: TargetPlan): void {
     if (plan.fanOut) {
@@ -97,12 +121,13 @@ export class BackendStatusBook implements BookSink {
       state: 'down',
       reason: null,
       channelState: 'IDLE',
-      probes: Object.fromEntries(plan.probes.map((p) => [p.name, { success: false }])),
+      probes: Object.fromEntries(plan.probes.map((p) => [p.name, { success: false, history: [] }])),
     };
     const entries = [...book.backends.entries(), [plan.key, view] as const];
     entries.sort(([, a], [, b]) => byAddress(a.backend, b.backend));
     book.backends = new Map(entries);
     this.#owners.set(plan.key, { book, backend: plan.backend });
+    this.#changed(true);
   }
 
   removeTarget(key: string): void {
@@ -110,6 +135,7 @@ export class BackendStatusBook implements BookSink {
     if (owner) {
       this.#owners.delete(key);
       owner.book.backends.delete(key);
+      this.#changed(true);
       return;
     }
     const book = this.#books.get(key);
@@ -121,7 +147,7 @@ export class BackendStatusBook implements BookSink {
   addProbe(key: string, probe: ProbeSpec): void {
     const view = this.#view(key);
     if (!view) return;
-    view.probes[probe.name] = { success: false };
+    view.probes[probe.name] = { success: false, history: [] };
     this.#judge(key, view);
   }
 
@@ -137,31 +163,28 @@ export class BackendStatusBook implements BookSink {
     const view = owner?.book.backends.get(key);
     if (!owner || !view || !(probe in view.probes)) return;
     const now = new Date().toISOString();
-    const status: ProbeStatus = { ...view.probes[probe], success: result.success, lastResultTime: now };
-    if (result.success) {
-      status.lastSuccessTime = now;
-      delete status.lastReason;
-      delete status.lastDetails;
-    } else {
-      status.lastReason = result.reason ?? 'unknown';
-      status.lastDetails = truncate(result.details ?? '');
+    const { status, significant } = nextProbeStatus(view.probes[probe], result, now);
+    if (!result.success) {
       owner.book.recentFailures.unshift({
         time: now,
         backend: owner.backend,
         probe,
-        reason: status.lastReason,
+        reason: status.lastReason ?? 'unknown',
         ...(result.code !== undefined ? { grpcCode: grpcCodeLabel(result.code) } : {}),
-        details: status.lastDetails,
+        details: status.lastDetails ?? '',
       });
       owner.book.recentFailures.length = Math.min(owner.book.recentFailures.length, RECENT_EVENTS);
     }
     view.probes[probe] = status;
     this.#judge(key, view);
+    this.#changed(significant);
   }
 
   channelState(key: string, state: ChannelState): void {
     const view = this.#view(key);
-    if (view) view.channelState = state;
+    if (!view || view.channelState === state) return;
+    view.channelState = state;
+    this.#changed(true);
   }
 
   disconnect(key: string, reason: DisconnectReason, details: string): void {
@@ -175,6 +198,7 @@ export class BackendStatusBook implements BookSink {
       details: truncate(details),
     });
     recentDisconnects.length = Math.min(recentDisconnects.length, RECENT_EVENTS);
+    this.#changed(true);
   }
 
   tlsCertExpiry(key: string, unixSeconds: number): void {
@@ -184,7 +208,10 @@ export class BackendStatusBook implements BookSink {
 
   resolution(target: string, status: DiscoveryStatus): void {
     const book = this.#books.get(target);
-    if (book) book.resolution = { ...status };
+    if (!book) return;
+    const changed = book.resolution.state !== status.state || book.resolution.resolved !== status.resolved;
+    book.resolution = { ...status };
+    this.#changed(changed);
   }
 
   /**

@@ -30,9 +30,11 @@ export interface FanOutRunnerOptions {
 /** The ChannelSpec of one backend: the target's, dialling only that address under the target's names. */
 export function backendChannelSpec(config: TargetConfig, backend: BackendAddress): ChannelSpec {
   const spec = channelSpec(config);
-  const authority = config.authority !== '' ? config.authority : targetAuthority(config.address);
-  // grpc-js takes the TLS name from the channel's own target (here an IP): name the host explicitly.
-  const host = splitHostPort(authority)?.host ?? authority;
+  const own = targetAuthority(config.address);
+  const authority = config.authority !== '' ? config.authority : own;
+  // grpc-js takes the TLS name from the channel's own target (here an IP), never from the authority:
+  // name the address's host explicitly, as a plain target of this address would check it.
+  const host = splitHostPort(own)?.host ?? own;
   return {
     ...spec,
     address: backendChannelTarget(backend),
@@ -56,6 +58,8 @@ export class FanOutRunner {
   #applying: Promise<void> = Promise.resolve();
   #started = false;
   #closed: Promise<void> | undefined;
+  /** Aborted by close(): a /probe `once()` in flight is then cancelled (503), not a target failure. */
+  readonly #stopping = new AbortController();
 
   constructor(options: FanOutRunnerOptions) {
     const { config, sink, log } = options;
@@ -98,6 +102,11 @@ export class FanOutRunner {
     return key === undefined ? undefined : this.#backends.get(key)?.runner.probe(name);
   }
 
+  /** Aborts when the target closes (reload, shutdown): the signal to give a `once()` on its probes. */
+  get signal(): AbortSignal {
+    return this.#stopping.signal;
+  }
+
   start(): void {
     if (this.#started || this.#closed) return;
     this.#started = true;
@@ -111,6 +120,7 @@ export class FanOutRunner {
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      this.#stopping.abort();
       await this.#discovery.close();
       await this.#applying;
       await Promise.all([...this.#backends.values()].map((b) => b.runner.close()));

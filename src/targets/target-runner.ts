@@ -32,6 +32,8 @@ export class TargetRunner {
   #context: ProbeContext | undefined;
   /** The running probes by name: the plan's, then those added at run time (ctx.children). */
   readonly #probes = new Map<string, Probe>();
+  /** Aborted when close() begins: one-off attempts (/probe) on this runner end as cancelled. */
+  readonly #stopping = new AbortController();
   #closed: Promise<void> | undefined;
 
   constructor(options: TargetRunnerOptions) {
@@ -48,6 +50,11 @@ export class TargetRunner {
   /** The running probe called `name`, for /probe's `once()`. */
   probe(name: string): Probe | undefined {
     return this.#probes.get(name);
+  }
+
+  /** Aborts when the runner closes (reload, shutdown): the signal to give a `once()` on its probes. */
+  get signal(): AbortSignal {
+    return this.#stopping.signal;
   }
 
   start(): void {
@@ -76,12 +83,14 @@ export class TargetRunner {
     };
     for (const planned of plan.probes) this.#probes.set(planned.name, planned.create(this.#context));
     for (const probe of this.#probes.values()) probe.start();
-    this.#log.info({ address: spec.address, probes: this.probeNames }, 'target started');
+    const probes = Object.fromEntries([...this.#probes.values()].map((p) => [p.name, p.kind]));
+    this.#log.info({ address: spec.address, probes }, 'target started');
   }
 
   /** Stops the probes, then closes the channel. Safe to call more than once. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      this.#stopping.abort();
       await Promise.all([...this.#probes.values()].map((p) => p.close()));
       this.#watcher?.markClosing();
       this.#client?.close();
