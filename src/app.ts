@@ -148,7 +148,7 @@ export class App {
       reload: () => this.reload(),
       probe: (target, module, timeoutMs, backend) => this.#probeNow(target, module, timeoutMs, backend),
       version: VERSION,
-      statusView: () => this.#status.view(),
+      statusView: () => this.#backendStatus.decorate(this.#status.view(), false),
       subscribe: (listener) => {
         const stops = [this.#status.subscribe(listener), this.#backendStatus.subscribe(listener)];
         return () => {

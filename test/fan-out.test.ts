@@ -128,6 +128,13 @@ describe('fan-out over DNS', () => {
     ]);
     expect(view?.backends?.[1]?.reason).toMatch(/^connection_(closed|refused|reset)$|^unknown$/);
     expect(view?.backends?.[0]?.reason).toBeNull();
+    // The status page shows the same: the down backend, with its reason.
+    const page = (await running.app.server.inject({ method: 'GET', url: '/' })).body;
+    const row = new RegExp(
+      `<li class="backend fail">[^\n]*${b3.key.replace(/\./g, '\\.')}[^\n]*<code>${view?.backends?.[1]?.reason}</code>`,
+    );
+    expect(page).toMatch(row);
+    expect(page).toContain(`<li class="backend ok">`);
 
     // Records change: .4 leaves, .5 joins. .2 keeps its channel (no new connection) and its counters.
     await b5.start();

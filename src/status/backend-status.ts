@@ -215,10 +215,12 @@ export class BackendStatusBook implements BookSink {
   }
 
   /**
-   * The entries of `targets` (StatusStore's snapshot) with, on each fan-out target, its backends and
+   * The entries of `targets` (StatusStore's snapshot, or its uncopied view with `copy` false: the
+   * status page's synchronous render) with, on each fan-out target, its backends and
    * resolution, and its backends' failures and disconnects among its recent ones (newest first).
    */
-  decorate(targets: TargetStatus[]): (TargetStatus & Partial<FanOutStatus>)[] {
+  decorate(targets: readonly TargetStatus[], copy = true): (TargetStatus & Partial<FanOutStatus>)[] {
+    const own = <T>(value: T): T => (copy ? structuredClone(value) : value);
     return targets.map((target) => {
       const book = this.#books.get(target.name);
       if (!book) return target;
@@ -226,10 +228,10 @@ export class BackendStatusBook implements BookSink {
         [...a, ...b].sort((x, y) => y.time.localeCompare(x.time)).slice(0, RECENT_EVENTS);
       return {
         ...target,
-        backends: structuredClone([...book.backends.values()]),
+        backends: own([...book.backends.values()]),
         resolution: { ...book.resolution },
-        recentFailures: newestFirst(target.recentFailures, structuredClone(book.recentFailures)),
-        recentDisconnects: newestFirst(target.recentDisconnects, structuredClone(book.recentDisconnects)),
+        recentFailures: newestFirst(target.recentFailures, own(book.recentFailures)),
+        recentDisconnects: newestFirst(target.recentDisconnects, own(book.recentDisconnects)),
       };
     });
   }
