@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ConfigWatcher } from './config/config-watcher.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
+import { redactError } from './config/redact.js';
 import { type Config, DEMO_TARGET_NAME, type TargetConfig } from './config/schema.js';
+import { SecretFileWatcher } from './config/secret-watcher.js';
 import { traceTap } from './connection/trace-tap.js';
 import { DEMO_PROTO, DEMO_SERVICE, type DemoOptions, DemoServer } from './demo/demo-server.js';
 import { BackendRecorder } from './metrics/backend-recorder.js';
@@ -17,11 +19,18 @@ import { renderProbeResult } from './metrics/probe-exposition.js';
 import { ProbeRecorder } from './metrics/probe-recorder.js';
 import { ProcessRecorder } from './metrics/process-recorder.js';
 import { buildServer } from './server/build-server.js';
+import { tlsServerOptions, type WebConfig } from './server/web-config.js';
+import { WebSecurity } from './server/web-security.js';
 import { BackendStatusBook } from './status/backend-status.js';
 import { StatusStore } from './status/status-store.js';
 import { FanOutRunner } from './targets/fan-out-runner.js';
 import { TARGET_SINK_METHODS, type TargetSink } from './targets/sink.js';
-import { type RunningTarget, TargetSet } from './targets/target-set.js';
+import {
+  type ReconcileSummary,
+  type RunningTarget,
+  TargetPrepareError,
+  TargetSet,
+} from './targets/target-set.js';
 import { fanOut } from './util/fan-out.js';
 import { VERSION } from './version.js';
 
@@ -32,6 +41,10 @@ export interface AppOptions {
   /** Overrides for the demo's rhythm (tests shorten it). */
   demo?: DemoOptions;
   env?: NodeJS.ProcessEnv;
+  /** The exporter-toolkit web config in effect (TLS, basic auth) and the file it is re-read from. */
+  web?: { file: string; config: WebConfig };
+  /** --web.enable-lifecycle: POST /-/reload works whatever server.enable_lifecycle says. */
+  enableLifecycle?: boolean;
 }
 
 export type ReloadResult = { ok: true } | { ok: false; error: string };
@@ -113,12 +126,18 @@ export class App {
   readonly #targets: TargetSet;
   readonly #server: FastifyInstance;
   #watcher: ConfigWatcher | undefined;
+  readonly #web: WebSecurity | undefined;
+  readonly #secretFiles: SecretFileWatcher;
   #demo: DemoServer | undefined;
   #demoAddress: string | undefined;
   #ready = false;
   #closing: Promise<void> | undefined;
+  /** One-off /probe calls in flight. */
+  readonly #inflight = new Set<AbortController>();
   /** Reloads run one after another (SIGHUP, POST /-/reload and the file watcher may coincide). */
   #reloading: Promise<unknown> = Promise.resolve();
+  /** The reload waiting for the running one to finish, which new requests join. */
+  #queued: Promise<ReloadResult> | undefined;
 
   constructor(config: Config, options: AppOptions) {
     this.#config = config;
@@ -140,7 +159,14 @@ export class App {
       ),
       log: this.#log,
     });
+    this.#secretFiles = new SecretFileWatcher(this.#log);
+    const web = options.web ? new WebSecurity(options.web.config) : undefined;
+    this.#web = web;
+    const tls = options.web?.config.tls;
     this.#server = buildServer({
+      ...(tls ? { https: tlsServerOptions(tls) } : {}),
+      ...(web ? { secure: (server: FastifyInstance) => web.install(server) } : {}),
+      lifecycleEnabled: () => options.enableLifecycle === true || this.#config.server.enable_lifecycle,
       metrics: () => this.metricsText(),
       logger: this.#log,
       isReady: () => this.#ready,
@@ -191,14 +217,19 @@ export class App {
       this.#log.info({ address: this.#demoAddress }, 'demo target started');
     }
     await this.#targets.apply(this.#desiredTargets(this.#config));
+    this.#secretFiles.update(this.#runningConfigs());
     this.#processRecorder.configLoaded(true);
     const url = await this.#server.listen(splitHostPort(this.#config.server.listen));
+    if (this.#web && this.#options.web) this.#web.watch(this.#options.web.file, this.#server, this.#log);
     if (this.#options.configFile) {
       this.#watcher = new ConfigWatcher(
         this.#options.configFile,
         () => {
           this.#log.info({ file: this.#options.configFile }, 'config file changed');
-          void this.reload();
+          // reload() never rejects; the catch only keeps a bug from becoming an unhandled rejection.
+          this.reload().catch((err: unknown) =>
+            this.#log.error({ error: redactError(err) }, 'reload failed'),
+          );
         },
         () => this.#log.debug('config file checked, unchanged'),
       );
@@ -218,8 +249,23 @@ export class App {
    * running config stays, the errors are logged and returned, and the reload gauge goes to 0.
    */
   reload(): Promise<ReloadResult> {
-    const next = this.#reloading.then(() => this.#reload());
+    // A reload that has not begun yet reads the file when it does: later requests join it, so a
+    // burst of requests (or signals) costs at most the running reload and one more.
+    if (this.#queued) return this.#queued;
+    const next = this.#reloading
+      .then(() => {
+        this.#queued = undefined;
+        return this.#reload();
+      })
+      .catch((err: unknown): ReloadResult => {
+        // Whatever failed (a target that would not start), the reload is reported, never thrown.
+        const error = redactError(err);
+        this.#processRecorder.configLoaded(false);
+        this.#log.error({ error }, 'config reload failed');
+        return { ok: false, error };
+      });
     this.#reloading = next;
+    this.#queued = next;
     return next;
   }
 
@@ -246,9 +292,20 @@ export class App {
     ] as const) {
       if (before !== after) this.#log.warn({ key }, 'this setting changes only on restart');
     }
+    let summary: ReconcileSummary;
+    try {
+      summary = await this.#targets.apply(this.#desiredTargets(config));
+    } catch (err) {
+      if (!(err instanceof TargetPrepareError)) throw err;
+      // Nothing was stopped: the running targets and config stay as they were.
+      const error = `${file}: ${redactError(err)}`;
+      this.#processRecorder.configLoaded(false);
+      this.#log.error({ errors: [error] }, 'config reload rejected, keeping the running config');
+      return { ok: false, error };
+    }
     this.#log.level = config.log.level;
     this.#config = config;
-    const summary = await this.#targets.apply(this.#desiredTargets(config));
+    this.#secretFiles.update(this.#runningConfigs());
     this.#processRecorder.configLoaded(true);
     this.#log.info(summary, 'config reloaded');
     return { ok: true };
@@ -276,10 +333,20 @@ export class App {
     if (!probe) return { status: 503, error: 'probe cancelled: grpc-pulse is reloading or stopping' };
     const started = performance.now();
     // A reload or shutdown that closes the runner cancels the attempt: 503, not a failure of the target.
-    const outcome = await probe.once(Math.min(scrapeBudgetMs, probe.timeoutMs), runner.signal);
+    // close() also aborts what is in flight at once, before it waits for a running reload.
+    const abort = new AbortController();
+    this.#inflight.add(abort);
+    const outcome = await probe
+      .once(Math.min(scrapeBudgetMs, probe.timeoutMs), AbortSignal.any([runner.signal, abort.signal]))
+      .finally(() => this.#inflight.delete(abort));
     if (!outcome) return { status: 503, error: 'probe cancelled: grpc-pulse is reloading or stopping' };
     const seconds = (performance.now() - started) / 1000;
     return { ok: await renderProbeResult(outcome, seconds) };
+  }
+
+  /** The configs the runners actually hold: an unchanged target keeps the Secret objects it started with. */
+  #runningConfigs(): TargetConfig[] {
+    return this.#targets.configs();
   }
 
   #desiredTargets(config: Config): TargetConfig[] {
@@ -293,7 +360,10 @@ export class App {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#ready = false;
+      for (const abort of this.#inflight) abort.abort();
       this.#watcher?.close();
+      this.#web?.close();
+      this.#secretFiles.close();
       await this.#reloading.catch(() => {});
       await this.#targets.close();
       await this.#demo?.close();

@@ -2,12 +2,15 @@
 // The command line (SPEC "CLI"): argv → command, exit codes and signals. Exit 2 for any config error,
 // 1 for bad arguments; errors a user can cause print one clear message, never a stack trace.
 
-// First: grpc-js reads its tracer list when it loads (see connection/trace-env.ts).
+// First: signal handlers, before anything slow (cli-signals.ts); then grpc-js' tracer list, which it
+// reads when it loads (see connection/trace-env.ts).
+import { handleSignals, releaseSignals } from './cli-signals.js';
 import './connection/trace-env.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, parseConfigText } from './config/load.js';
+import { redact } from './config/redact.js';
 import type { Config } from './config/schema.js';
 import { VERSION } from './version.js';
 
@@ -16,8 +19,13 @@ import { VERSION } from './version.js';
 
 const EXIT_USAGE = 1;
 const EXIT_CONFIG = 2;
-/** SIGTERM must end the process within Kubernetes' grace period even if a close hangs. */
-const SHUTDOWN_DEADLINE_MS = 5000;
+/** SPEC "CLI": could not start (port in use, ...). */
+const EXIT_START = 3;
+/**
+ * A stop ends with exit 0 within 5 s whatever hangs (SPEC; Kubernetes' grace period): in-flight
+ * /probe calls are aborted at once, and past this deadline the process exits anyway.
+ */
+const SHUTDOWN_DEADLINE_MS = 4000;
 
 /** What `run` uses without --config: the demo target, so a first run shows live data. */
 const EMBEDDED_DEFAULT = 'demo: { enabled: true }\n';
@@ -72,49 +80,88 @@ function loadConfig(file: string | undefined): Config {
   return loadConfigFile(file);
 }
 
-async function run(configFile: string | undefined): Promise<number> {
+interface RunFlags {
+  webConfigFile: string | undefined;
+  enableLifecycle: boolean;
+}
+
+/** The web config named by --web.config.file or server.web_config_file; ConfigError when invalid. */
+async function loadWeb(config: Config, flag: string | undefined) {
+  const file = flag ?? (config.server.web_config_file || undefined);
+  if (file === undefined) return undefined;
+  const { loadWebConfig } = await import('./server/web-config.js');
+  return { file, config: loadWebConfig(file) };
+}
+
+async function run(configFile: string | undefined, flags: RunFlags): Promise<number> {
   const config = loadConfig(configFile);
+  const web = await loadWeb(config, flags.webConfigFile);
   const { App } = await import('./app.js');
   const { createLogger } = await import('./log.js');
+  const { redactError } = await import('./config/redact.js');
   const logger = createLogger(config.log.level);
-  const app = new App(config, { logger, ...(configFile ? { configFile } : {}) });
+  const app = new App(config, {
+    logger,
+    ...(configFile ? { configFile } : {}),
+    ...(web ? { web } : {}),
+    enableLifecycle: flags.enableLifecycle,
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
     const deadline = setTimeout(() => {
-      logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long, exiting');
-      process.exit(1);
+      logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long, exiting anyway');
+      process.exit(0);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        logger.error({ error: redactError(err) }, 'shutdown failed');
+        process.exit(0);
       },
     );
   };
-  process.on('SIGHUP', () => {
+  const reload = () => {
     logger.info({ signal: 'SIGHUP' }, 'reloading config');
-    void app.reload();
+    // reload() resolves with the verdict; a rejection would be a bug, logged rather than fatal.
+    app.reload().catch((err: unknown) => logger.error({ error: redactError(err) }, 'reload failed'));
+  };
+  let started = false;
+  const hangupBeforeStart = handleSignals((signal) => {
+    if (signal !== 'SIGHUP') stop(signal);
+    else if (started) reload();
   });
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
   try {
     await app.start();
   } catch (err) {
-    logger.fatal({ err }, 'start failed');
+    if (stopping) return -1;
+    process.stderr.write(
+      `grpc-pulse: could not start: ${startFailure(err, config.server.listen, redactError)}\n`,
+    );
     await app.close().catch(() => {});
-    return EXIT_USAGE;
+    return EXIT_START;
   }
+  started = true;
+  if (hangupBeforeStart) reload();
   return -1; // keep running until a signal
 }
 
-function validate(configFile: string | undefined): number {
+/** One line for a start failure: the usual listen errors in words, anything else by its message. */
+function startFailure(err: unknown, listen: string, redactError: (err: unknown) => string): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return `cannot listen on ${listen}: address already in use`;
+  if (code === 'EACCES') return `cannot listen on ${listen}: permission denied`;
+  if (code === 'EADDRNOTAVAIL') return `cannot listen on ${listen}: address not available on this host`;
+  return redactError(err).split('\n')[0] ?? 'unknown error';
+}
+
+async function validate(configFile: string | undefined, webConfigFile: string | undefined): Promise<number> {
   if (configFile === undefined) throw new UsageError('validate needs --config FILE');
   const config = loadConfig(configFile);
+  await loadWeb(config, webConfigFile);
   const demo = config.demo.enabled ? ' + the demo target' : '';
   process.stdout.write(`${configFile}: valid (${config.targets.length} targets${demo})\n`);
   return 0;
@@ -171,6 +218,7 @@ async function help(command: string | undefined): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   // `check` has grpc_health_probe's own flags and exit codes.
   if (argv[0] === 'check') {
+    releaseSignals();
     const { runCheck, CHECK_USAGE } = await import('./check/health-check-command.js');
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(CHECK_USAGE);
@@ -196,6 +244,8 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
+      'web.config.file': { type: 'string' },
+      'web.enable-lifecycle': { type: 'boolean' },
     },
   });
   if (values.version) {
@@ -205,12 +255,17 @@ async function main(argv: string[]): Promise<number> {
   if (positionals[0] === 'help') return help(positionals[1]);
   if (values.help) return help(positionals[0]);
   const [command = 'run', ...extra] = positionals;
+  // Only the daemon keeps the early signal handlers.
+  if (command !== 'run') releaseSignals();
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   switch (command) {
     case 'run':
-      return run(values.config);
+      return run(values.config, {
+        webConfigFile: values['web.config.file'],
+        enableLifecycle: values['web.enable-lifecycle'] === true,
+      });
     case 'validate':
-      return validate(values.config);
+      return validate(values.config, values['web.config.file']);
     case 'rules':
       return rules(values.config, values.format, values.out);
     default:
@@ -230,7 +285,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`grpc-pulse: ${(err as Error).message}\n\n${USAGE}`);
       process.exitCode = EXIT_USAGE;
     } else {
-      process.stderr.write(`grpc-pulse: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+      process.stderr.write(`grpc-pulse: unexpected error: ${redact((err as Error).stack ?? String(err))}\n`);
       process.exitCode = 70;
     }
   },

@@ -47,7 +47,7 @@ describe('grpc-pulse validate', () => {
 });
 
 describe('grpc-pulse help', () => {
-  const COMMANDS = ['run', 'validate', 'rules', 'check', 'help'];
+  const COMMANDS = ['run', 'validate', 'rules', 'check', 'diagnose', 'help'];
 
   it('lists every command for --help, -h and help', async () => {
     const outputs = await Promise.all([runCli(['--help']), runCli(['-h']), runCli(['help'])]);

@@ -28,7 +28,7 @@ const INVALID: [string, string][] = [
   ],
   [
     'invalid-bad-metadata-key.yaml',
-    `${DIR}/invalid-bad-metadata-key.yaml:5: targets[0].metadata.grpc-timeout: metadata keys are lowercase [0-9a-z_.-] and may not start with "grpc-"`,
+    `${DIR}/invalid-bad-metadata-key.yaml:5: targets[0].metadata.grpc-timeout: metadata keys may not start with "grpc-" (reserved for gRPC)`,
   ],
   [
     'invalid-bad-rpc-method.yaml',
@@ -42,6 +42,55 @@ const INVALID: [string, string][] = [
     'invalid-bad-target-name.yaml',
     `${DIR}/invalid-bad-target-name.yaml:2: targets[0].name: must match [a-zA-Z0-9_.-]+`,
   ],
+  [
+    'invalid-ca-not-pem.yaml',
+    `${DIR}/invalid-ca-not-pem.yaml:5: targets[0].tls.ca_file: contains no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+  ],
+  [
+    'invalid-dns-server-name.yaml',
+    `${DIR}/invalid-dns-server-name.yaml:3: targets[0].address: DNS server "resolver.internal" in "dns://resolver.internal/orders:50051" must be an IP address, optionally with a port`,
+  ],
+  [
+    'invalid-duration-too-long.yaml',
+    `${DIR}/invalid-duration-too-long.yaml:4: targets[0].interval: duration "30d" is longer than the maximum of 24d`,
+  ],
+  [
+    'invalid-max-latency-not-below-timeout.yaml',
+    `${DIR}/invalid-max-latency-not-below-timeout.yaml:9: targets[0].rpcs[0].expect.max_latency: max_latency 2s must be shorter than the rpc's timeout 1s (a slower call ends in DEADLINE_EXCEEDED)`,
+  ],
+  [
+    'invalid-metadata-bin-string.yaml',
+    `${DIR}/invalid-metadata-bin-string.yaml:5: targets[0].metadata.trace-bin: a "-bin" key needs a base64 value (or { from_file: PATH } with the raw bytes)`,
+  ],
+  [
+    'invalid-metadata-newline.yaml',
+    `${DIR}/invalid-metadata-newline.yaml:5: targets[0].metadata.x-team: value has a line break at character 6: metadata values are printable ASCII (use a "-bin" key for binary data)`,
+  ],
+  [
+    'invalid-metadata-non-ascii.yaml',
+    `${DIR}/invalid-metadata-non-ascii.yaml:5: targets[0].metadata.x-team: value has a non-ASCII character at character 4: metadata values are printable ASCII (use a "-bin" key for binary data)`,
+  ],
+  [
+    'invalid-metadata-reserved.yaml',
+    `${DIR}/invalid-metadata-reserved.yaml:9: targets[0].rpcs[0].metadata.content-type: "content-type" is set by gRPC/HTTP2 itself and cannot be sent as metadata`,
+  ],
+  [
+    'invalid-metadata-too-large.yaml',
+    `${DIR}/invalid-metadata-too-large.yaml:4: targets[0].metadata: metadata is 9005 bytes, more than gRPC's 8192 bytes per call`,
+  ],
+  [
+    'invalid-secret-not-printable.yaml',
+    `${DIR}/invalid-secret-not-printable.yaml:5: targets[0].metadata.authorization.from_env: value has a line break at character 11: metadata values are printable ASCII (use a "-bin" key for binary data) (in env GRPC_PULSE_TEST_BAD_TOKEN)`,
+  ],
+  [
+    'invalid-too-many-targets.yaml',
+    `${DIR}/invalid-too-many-targets.yaml:2: targets: 2 targets configured, more than limits.max_targets (1); raise it or split the config`,
+  ],
+  [
+    'invalid-yaml-alias-bomb.yaml',
+    `${DIR}/invalid-yaml-alias-bomb.yaml: YAML aliases expand to more than 100 copies (an alias bomb?); write the values out`,
+  ],
+  ['invalid-yaml-too-deep.yaml', `${DIR}/invalid-yaml-too-deep.yaml:1: nesting deeper than 64 levels`],
   [
     'invalid-cert-without-key.yaml',
     `${DIR}/invalid-cert-without-key.yaml:4: targets[0].tls: cert_file and key_file must be given together`,
@@ -139,7 +188,13 @@ const INVALID: [string, string][] = [
   ],
 ];
 
-function errorOf(file: string, env: NodeJS.ProcessEnv = {}): ConfigError {
+/** A token with a line break: grpc-js would refuse it (and echo it) when the first call is made. */
+const BAD_TOKEN = 'Bearer sk-\nlive-secret-4242';
+
+function errorOf(
+  file: string,
+  env: NodeJS.ProcessEnv = { GRPC_PULSE_TEST_BAD_TOKEN: BAD_TOKEN },
+): ConfigError {
   try {
     loadConfigFile(`${DIR}/${file}`, { env });
   } catch (err) {

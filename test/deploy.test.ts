@@ -9,13 +9,13 @@ import {
   ServiceMonitor,
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { ConfigMap, Service } from 'kubernetes-models/v1';
+import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseConfigText } from '../src/config/load.js';
 import { hasCommand, runTool } from './harness/tools.js';
 
-const OVERLAYS = ['base', 'overlays/classic-sidecar', 'overlays/servicemonitor'] as const;
+const OVERLAYS = ['base', 'overlays/classic-sidecar', 'overlays/servicemonitor', 'overlays/secured'] as const;
 const kubectl = hasCommand('kubectl');
 
 interface K8sObject {
@@ -28,6 +28,7 @@ interface K8sObject {
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
   'v1/Service': Service,
   'apps/v1/Deployment': Deployment,
   'monitoring.coreos.com/v1/PodMonitor': PodMonitor,
@@ -38,7 +39,12 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
 function render(overlay: string): K8sObject[] {
   const result = runTool('kubectl', ['kustomize', `deploy/kubernetes/${overlay}`]);
   if (result.status !== 0) throw new Error(`kubectl kustomize ${overlay} failed:\n${result.output}`);
-  return parseAllDocuments(result.output).map((d) => d.toJS() as K8sObject);
+  const objects = parseAllDocuments(result.output).map((d) => d.toJS() as K8sObject);
+  // kustomize wraps a Secret's base64 over lines; the API server's decoder (Go) ignores line breaks.
+  for (const o of objects.filter((o) => o.kind === 'Secret')) {
+    for (const key of Object.keys(o.data ?? {})) o.data[key] = String(o.data[key]).replace(/\s/g, '');
+  }
+  return objects;
 }
 
 function sidecar(objects: K8sObject[]) {
@@ -82,7 +88,7 @@ describe.each(OVERLAYS)('kustomize %s', (overlay) => {
       mountPath: '/etc/grpc-pulse',
       readOnly: true,
     });
-    if (overlay === 'base') {
+    if (overlay === 'base' || overlay === 'overlays/secured') {
       expect(container.restartPolicy).toBe('Always');
       expect(spec.initContainers).toHaveLength(1);
     } else {
@@ -103,5 +109,25 @@ describe.each(OVERLAYS)('kustomize %s', (overlay) => {
     expect(rule).toEqual(fresh);
     const monitors = objects.filter((o) => o.kind === 'PodMonitor' || o.kind === 'ServiceMonitor');
     expect(monitors).toHaveLength(1);
+  });
+});
+
+describe('kustomize overlays/secured', () => {
+  it('serves HTTPS with basic auth, probed by the kubelet and scraped by Prometheus with both', (context) => {
+    if (!kubectl) context.skip('kubectl is not installed: cannot render kustomize overlays');
+    const objects = render('overlays/secured');
+    const { container } = sidecar(objects);
+    expect(container.args).toContain('--web.config.file');
+    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/-/healthy', scheme: 'HTTPS' });
+    expect(container.livenessProbe.httpGet.httpHeaders).toBeUndefined(); // /-/healthy stays open
+    const header = container.readinessProbe.httpGet.httpHeaders?.[0]?.value as string;
+    const [user] = Buffer.from(header.replace(/^Basic /, ''), 'base64')
+      .toString()
+      .split(':');
+    const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === 'grpc-pulse-web');
+    const web = parseAllDocuments(Buffer.from(secret?.data['web.yaml'], 'base64').toString())[0]?.toJS();
+    expect(Object.keys(web.basic_auth_users)).toContain(user);
+    const monitor = objects.find((o) => o.kind === 'PodMonitor');
+    expect(monitor?.spec.podMetricsEndpoints[0]).toMatchObject({ scheme: 'https', basicAuth: {} });
   });
 });

@@ -28,7 +28,7 @@ describe('grpc-pulse diagnose --idle-test', () => {
     expect(run.code).toBe(0);
     expect(run.report.findings.idle_cutoff_by).toBe('server_goaway');
     expect(run.report.findings.idle_cutoff_seconds).toBeGreaterThanOrEqual(1.4);
-    expect(run.report.findings.idle_cutoff_seconds).toBeLessThanOrEqual(2.5);
+    expect(run.report.findings.idle_cutoff_seconds).toBeLessThanOrEqual(2.9);
     expect(run.step('idle-test').status).toBe('ok');
     expect(run.step('idle-test').detail).toMatch(/GOAWAY code 0/);
     // The Watch call keeps the other connection out of the idle timeout.
@@ -125,8 +125,8 @@ describe('grpc-pulse diagnose --ping-test (C-core, python3-grpcio)', () => {
       '2',
     ]);
     cleanup.push(() => server.kill());
-    // Intervals 800, 400, 200 ms, three pings each.
-    const run = await diagnoseJson([server.address, '--ping-test', '--ping-budget', '4800ms']);
+    // Intervals 800, 400, 200, ... ms, three pings each (a fifth of the budget is headroom).
+    const run = await diagnoseJson([server.address, '--ping-test', '--ping-budget', '6s']);
     expect(run.code).toBe(0);
     const step = run.step('ping-test');
     expect(step.status).toBe('ok');
@@ -141,11 +141,11 @@ describe('grpc-pulse diagnose --ping-test (C-core, python3-grpcio)', () => {
     needs(context, hasPythonGrpc(), `python3-grpcio for ${DEBIAN_PYTHON}`);
     const server = await ChildServer.start(DEBIAN_PYTHON, ['test/fixtures/python/health_server.py']);
     cleanup.push(() => server.kill());
-    // Intervals 500, 250, 125 ms: the first already earns the GOAWAY.
+    // Intervals 400, 200, 100 ms: the first already earns the GOAWAY.
     const run = await diagnoseJson([server.address, '--ping-test', '--ping-budget', '3s']);
     expect(run.code).toBe(0);
-    expect(run.report.findings.ping_policy_min_seconds).toBe(0.5);
-    expect(run.step('ping-test').detail).toMatch(/the server's minimum ping interval is above 0\.50 s$/);
+    expect(run.report.findings.ping_policy_min_seconds).toBe(0.4);
+    expect(run.step('ping-test').detail).toMatch(/the server's minimum ping interval is above 0\.40 s$/);
     expect(run.step('ping-test').fix).toMatch(/larger --ping-budget/);
     expect(run.ms).toBeLessThan(3000 + 2000);
   });
@@ -154,7 +154,10 @@ describe('grpc-pulse diagnose --ping-test (C-core, python3-grpcio)', () => {
     const server = await grpcServer();
     const run = await diagnoseJson([server.address, '--ping-test', '--ping-budget', '1200ms']);
     expect(run.code).toBe(0);
-    expect(run.step('ping-test').detail).toMatch(/^no ping enforcement seen down to pings every 0\.05 s/);
+    // Intervals 160 and 80 ms; a loaded machine may leave no time for the second.
+    expect(run.step('ping-test').detail).toMatch(
+      /^no ping enforcement seen down to pings every 0\.(16|08) s/,
+    );
     expect(run.report.findings.ping_policy_min_seconds).toBeUndefined();
   });
 });

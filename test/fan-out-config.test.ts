@@ -95,7 +95,7 @@ describe('address lists and DNS servers', () => {
     ['ipv6:[::1]:80,[0:0::1]:80', 'address [::1]:80 is listed twice in "ipv6:[::1]:80,[0:0::1]:80"'],
     [
       'dns://kube-dns/orders.svc:50051',
-      'DNS server "kube-dns" must be an IP address with an optional port (dns://10.0.0.10:53/name:port)',
+      'DNS server "kube-dns" in "dns://kube-dns/orders.svc:50051" must be an IP address, optionally with a port',
     ],
   ])('rejects %s', (address, message) => {
     expect(errorOf(`  - { name: a, address: "${address}" }\n`)).toBe(

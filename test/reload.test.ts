@@ -24,7 +24,7 @@ function configText(targets: Record<string, string>, extra = ''): string {
   const list = Object.entries(targets)
     .map(([name, address]) => `  - name: ${name}\n    address: "${address}"\n`)
     .join('');
-  return `server: { listen: "127.0.0.1:0" }\ndefaults: { timeout: 1s, interval: 2s }\n${extra}targets:\n${list}`;
+  return `server: { listen: "127.0.0.1:0", enable_lifecycle: true }\ndefaults: { timeout: 1s, interval: 2s }\n${extra}targets:\n${list}`;
 }
 
 async function grpcTarget(): Promise<GrpcTarget> {

@@ -112,7 +112,8 @@ export function buildRuleGroups(options: AlertOptions): RuleGroup[] {
     alert(
       'GrpcProbeFailing',
       'critical',
-      `${METRICS.probeSuccess}${sel()} == 0`,
+      // A fan-out target fails only when every backend does; some failing is GrpcBackendDown.
+      `max without (backend) (${METRICS.probeSuccess}${sel()}) == 0`,
       f.probe_failing,
       'gRPC probe {{ $labels.probe }} of {{ $labels.target }} is failing',
       `Probe {{ $labels.probe }} of target {{ $labels.target }} has been failing for ${f.probe_failing}. Its last failure reason is in grpc_probe_failures_total and its details on the grpc-pulse status page.`,

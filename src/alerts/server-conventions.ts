@@ -1,6 +1,8 @@
 // The metric conventions an application's gRPC server exports, as Prometheus sees them: one table, so
 // the rule builder never spells a metric or label name itself (SPEC "Alert rules", application traffic).
 
+import type { ServerConventionName } from '../config/server-alert-options.js';
+
 /** Which spelling a convention uses for status codes in its code label. */
 export type CodeSpelling = 'go' | 'canonical';
 
@@ -43,10 +45,4 @@ export const SERVER_CONVENTIONS = {
     serviceInMethod: true,
     exporters: 'grpc-java and grpc-go with their OpenTelemetry plugins (gRFC A66)',
   },
-} as const satisfies Record<string, ServerConvention>;
-
-export type ServerConventionName = keyof typeof SERVER_CONVENTIONS;
-export const SERVER_CONVENTION_NAMES = Object.keys(SERVER_CONVENTIONS) as [
-  ServerConventionName,
-  ...ServerConventionName[],
-];
+} as const satisfies Record<ServerConventionName, ServerConvention>;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client, connectivityState, credentials, status as Status } from '@grpc/grpc-js';
 import { parseDuration } from '../config/duration.js';
+import { checkMetadataKey, checkMetadataValue } from '../config/metadata.js';
 import { classifyFailure } from '../connection/classify.js';
 import { toHealthStatus } from '../outcome/health-statuses.js';
 import { callUnary } from '../probes/call.js';
@@ -111,7 +112,12 @@ function parseCheckArgs(argv: string[]): CheckArgs {
   for (const header of values['rpc-header']) {
     const at = header.indexOf(':');
     if (at <= 0) throw new BadArguments(`--rpc-header must be "key: value", got "${header}"`);
-    metadata[header.slice(0, at).trim().toLowerCase()] = header.slice(at + 1).trim();
+    const key = header.slice(0, at).trim().toLowerCase();
+    const value = header.slice(at + 1).trim();
+    // What grpc-js would throw on when the call is made, said as a bad argument (exit 1) instead.
+    const problem = checkMetadataKey(key) ?? checkMetadataValue(key, value);
+    if (problem) throw new BadArguments(`--rpc-header "${key}": ${problem}`);
+    metadata[key] = value;
   }
   const channel: ChannelSpec = {
     address: values.addr,

@@ -18,6 +18,7 @@ export const custom = (ctx: z.RefinementCtx, message: string, path: PropertyKey[
 interface RawConfig {
   defaults: { timeout: unknown; interval: unknown };
   demo: { enabled: unknown };
+  limits: { max_targets: unknown };
   targets: unknown;
 }
 
@@ -26,6 +27,9 @@ type Loose<T> = { [K in keyof T]?: unknown };
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 const list = (v: unknown): Loose<Record<string, unknown>>[] =>
   Array.isArray(v) ? v.filter((x) => x !== null && typeof x === 'object') : [];
+
+const expectOf = (rpc: Loose<Record<string, unknown>>): Record<string, unknown> =>
+  rpc.expect !== null && typeof rpc.expect === 'object' ? (rpc.expect as Record<string, unknown>) : {};
 
 /** Rules that involve more than one field; each reports at the most specific path. */
 export function checkAcrossFields(config: Loose<RawConfig>, ctx: z.RefinementCtx): void {
@@ -40,6 +44,15 @@ export function checkAcrossFields(config: Loose<RawConfig>, ctx: z.RefinementCtx
   );
   if (Array.isArray(config.targets) && config.targets.length === 0 && !demoEnabled && !misspelledTopKey) {
     custom(ctx, 'no targets configured (add one under targets, or set demo.enabled: true)', ['targets']);
+  }
+  const limits = (config.limits ?? {}) as Loose<RawConfig['limits']>;
+  const maxTargets = num(limits.max_targets);
+  if (maxTargets !== undefined && targets.length > maxTargets) {
+    custom(
+      ctx,
+      `${targets.length} targets configured, more than limits.max_targets (${maxTargets}); raise it or split the config`,
+      ['targets'],
+    );
   }
   const defaultTimeout = failed('defaults', 'timeout') ? undefined : num(defaults.timeout);
   const defaultInterval = failed('defaults', 'interval') ? undefined : num(defaults.interval);
@@ -110,6 +123,14 @@ export function checkAcrossFields(config: Loose<RawConfig>, ctx: z.RefinementCtx
           ctx,
           `timeout ${formatDuration(rpcTimeout)} must be shorter than interval ${formatDuration(rpcInterval)}`,
           at('rpcs', j, r.timeout !== undefined ? 'timeout' : 'interval'),
+        );
+      }
+      const maxLatency = failed(...at('rpcs', j, 'expect')) ? undefined : num(expectOf(r).max_latency);
+      if (maxLatency !== undefined && rpcTimeout !== undefined && maxLatency >= rpcTimeout) {
+        custom(
+          ctx,
+          `max_latency ${formatDuration(maxLatency)} must be shorter than the rpc's timeout ${formatDuration(rpcTimeout)} (a slower call ends in DEADLINE_EXCEEDED)`,
+          at('rpcs', j, 'expect', 'max_latency'),
         );
       }
     });

@@ -14,6 +14,13 @@ const UNIT_MS: Record<string, number> = {
 const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
 const UNITS_IN_ORDER = ['y', 'w', 'd', 'h', 'm', 's', 'ms'] as const;
 
+/**
+ * The longest duration a config may give (SPEC "Config": 24 days). Node's timers hold at most
+ * 2^31-1 ms (about 24.8 days) and fire after 1 ms for anything longer.
+ */
+export const MAX_DURATION_MS = 24 * 24 * 3600_000;
+export const MAX_DURATION_TEXT = '24d';
+
 /** Parses a duration; returns undefined for anything that is not one (including the empty string). */
 export function parseDuration(text: string): number | undefined {
   if (text === '' || text === '0') return text === '0' ? 0 : undefined;

@@ -1,7 +1,7 @@
 // Reads a YAML config file and turns it into a frozen Config, or a ConfigError that names the file, the
 // line and the path of every problem at once (SPEC "Config"; blackbox_exporter's config/config.go).
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -9,6 +9,7 @@ import { deepFreeze } from '../util/deep-freeze.js';
 import { formatPath } from '../util/format-path.js';
 import { checkProtoRpcs } from './rpc-check.js';
 import { type Config, configSchema } from './schema.js';
+import { checkYamlLimits, MAX_ALIAS_COUNT, MAX_CONFIG_BYTES } from './yaml-limits.js';
 
 /** One thing wrong with a config file. */
 export interface ConfigProblem {
@@ -45,10 +46,22 @@ export interface LoadOptions {
 
 /** Reads and validates a config file. Throws ConfigError, never anything else for bad input. */
 export function loadConfigFile(file: string, options: LoadOptions = {}): Config {
-  let text: string;
+  const text = readConfigText(file, 'config file');
+  return parseConfigText(text, file, { baseDir: dirname(resolve(file)), env: options.env ?? process.env });
+}
+
+/** A YAML file's text, refusing a huge one before reading it whole (a 10 MB config ran the heap out). */
+export function readConfigText(file: string, what: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    const size = statSync(file).size;
+    if (size > MAX_CONFIG_BYTES) {
+      throw new ConfigError(file, [
+        { path: '', message: `${what} is ${size} bytes, larger than the limit of ${MAX_CONFIG_BYTES} bytes` },
+      ]);
+    }
+    return readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const reason =
       code === 'ENOENT'
@@ -58,17 +71,21 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): Config 
           : code === 'EISDIR'
             ? 'is a directory'
             : String(code ?? err);
-    throw new ConfigError(file, [{ path: '', message: `cannot read config file: ${reason}` }]);
+    throw new ConfigError(file, [{ path: '', message: `cannot read ${what}: ${reason}` }]);
   }
-  return parseConfigText(text, file, { baseDir: dirname(resolve(file)), env: options.env ?? process.env });
 }
 
-/** Validates config text; `file` is only used in messages. Relative paths resolve from `baseDir`. */
-export function parseConfigText(
-  text: string,
-  file: string,
-  context: { baseDir: string; env: NodeJS.ProcessEnv },
-): Config {
+/** A parsed YAML document: its plain value, and what maps a path back to a line. */
+export interface YamlSource {
+  file: string;
+  raw: unknown;
+  lineOf: (path: readonly PropertyKey[]) => number | undefined;
+}
+
+/** Parses YAML within the limits of yaml-limits.ts; syntax errors and alias bombs are ConfigErrors. */
+export function parseYaml(text: string, file: string): YamlSource {
+  const limit = checkYamlLimits(text);
+  if (limit) throw new ConfigError(file, [{ path: '', ...limit }]);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -81,29 +98,53 @@ export function parseConfigText(
       })),
     );
   }
-  const raw: unknown = doc.toJS() ?? {};
-  const result = configSchema(context).safeParse(raw, { reportInput: true });
-  if (!result.success) {
-    const problems = result.error.issues.flatMap(splitIssue).map(({ path, message }) => ({
-      path: formatPath(path),
-      line: lineOf(doc.contents, path, lineCounter),
-      message,
-    }));
-    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-    throw new ConfigError(file, problems);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (err) {
+    // yaml throws a ReferenceError when aliases expand past maxAliasCount (a "billion laughs" file).
+    const message =
+      err instanceof ReferenceError
+        ? `YAML aliases expand to more than ${MAX_ALIAS_COUNT} copies (an alias bomb?); write the values out`
+        : `YAML cannot be read: ${firstLine(String((err as Error).message ?? err))}`;
+    throw new ConfigError(file, [{ path: '', message }]);
   }
-  const rpcProblems = checkProtoRpcs(result.data);
+  return { file, raw, lineOf: (path) => lineOf(doc.contents, path, lineCounter) };
+}
+
+/** Validates `source` against a zod schema; every issue becomes a positioned problem. */
+export function parseWithSchema<S extends z.ZodType>(source: YamlSource, schema: S): z.output<S> {
+  const result = schema.safeParse(source.raw, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = result.error.issues.flatMap(splitIssue).map(({ path, message }) => ({
+    path: formatPath(path),
+    line: source.lineOf(path),
+    message,
+  }));
+  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  throw new ConfigError(source.file, problems);
+}
+
+/** Validates config text; `file` is only used in messages. Relative paths resolve from `baseDir`. */
+export function parseConfigText(
+  text: string,
+  file: string,
+  context: { baseDir: string; env: NodeJS.ProcessEnv },
+): Config {
+  const source = parseYaml(text, file);
+  const config = parseWithSchema(source, configSchema(context));
+  const rpcProblems = checkProtoRpcs(config);
   if (rpcProblems.length > 0) {
     throw new ConfigError(
       file,
       rpcProblems.map(({ path, message }) => ({
         path: formatPath(path),
-        line: lineOf(doc.contents, path, lineCounter),
+        line: source.lineOf(path),
         message,
       })),
     );
   }
-  return deepFreeze(result.data);
+  return deepFreeze(config);
 }
 
 function firstLine(message: string): string {

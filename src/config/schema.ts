@@ -3,16 +3,19 @@
 // program sees only complete, valid, frozen values.
 
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_DURATION_BUCKETS } from '../metrics/names.js';
 import { parseGrpcCode } from '../util/grpc-codes.js';
-import { checkDnsServerOf, checkIpList } from './address.js';
+import { checkIpList } from './address.js';
 import { alertOptions } from './alert-options.js';
 import { checkAcrossFields, custom } from './cross-field-checks.js';
-import { parseDuration } from './duration.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 import { checkFanOutTargets, fanOutSchema, resolveFanOut } from './fan-out.js';
-import { type MetadataValue, Secret } from './secret.js';
+import { checkMetadataKey, checkMetadataValue, isBinaryKey, MAX_METADATA_BYTES } from './metadata.js';
+import { type MetadataValue, revealValue, Secret } from './secret.js';
+import { checkTlsFiles } from './tls-check.js';
 
 /** What parsing needs from outside: where relative paths start, and the environment for `from_env`. */
 export interface SchemaContext {
@@ -21,11 +24,11 @@ export interface SchemaContext {
 }
 
 export const NAME_RE = /^[a-zA-Z0-9_.-]+$/;
+/** limits.max_targets unless the config says otherwise. */
+export const DEFAULT_MAX_TARGETS = 2000;
 /** A fully-qualified protobuf service name, as grpc.health.v1 expects in HealthCheckRequest.service. */
 const SERVICE_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 const METHOD_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\/[A-Za-z_][A-Za-z0-9_]*$/;
-/** HTTP/2 header names are lowercase; grpc- prefixed names are reserved for gRPC itself. */
-const HEADER_NAME_RE = /^[0-9a-z_.-]+$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export { DEMO_TARGET_NAME } from './cross-field-checks.js';
@@ -34,6 +37,10 @@ const duration = z.string({ error: 'expected a duration string such as "10s"' })
   const ms = parseDuration(text);
   if (ms === undefined) {
     custom(ctx, `invalid duration "${text}" (expected Prometheus units such as 500ms, 10s, 1m30s)`);
+    return z.NEVER;
+  }
+  if (ms > MAX_DURATION_MS) {
+    custom(ctx, `duration "${text}" is longer than the maximum of ${MAX_DURATION_TEXT}`);
     return z.NEVER;
   }
   return ms;
@@ -50,16 +57,31 @@ function checkHostPort(text: string): string | undefined {
   return undefined;
 }
 
+function isIpWithOptionalPort(text: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) return isIP(bracketed[1] ?? '') === 6 && Number(bracketed[2] ?? 0) <= 65535;
+  if (isIP(text) !== 0) return true;
+  const colon = text.lastIndexOf(':');
+  return (
+    isIP(text.slice(0, colon)) === 4 &&
+    /^\d+$/.test(text.slice(colon + 1)) &&
+    Number(text.slice(colon + 1)) <= 65535
+  );
+}
+
 /** Channel targets that grpc-js resolves: host:port, dns:[//authority/]host:port, ipv4:, ipv6:, unix:. */
 function checkAddress(text: string): string | undefined {
   if (text.startsWith('unix:')) {
     return text.length > 'unix:'.length ? undefined : `"${text}" names no socket path`;
   }
   if (/^ipv[46]:/.test(text)) return checkIpList(text);
-  const dnsServerProblem = checkDnsServerOf(text);
-  if (dnsServerProblem) return dnsServerProblem;
-  const dns = /^dns:(?:\/\/[^/]*\/)?(.*)$/.exec(text);
-  const hostPort = dns ? (dns[1] ?? '') : text.replace(/^ipv[46]:/, '');
+  const dns = /^dns:(?:\/\/([^/]*)\/)?(.*)$/.exec(text);
+  // grpc-js takes the DNS server only as an IP literal (and throws building the channel otherwise).
+  const server = dns?.[1];
+  if (server !== undefined && server !== '' && !isIpWithOptionalPort(server)) {
+    return `DNS server "${server}" in "${text}" must be an IP address, optionally with a port`;
+  }
+  const hostPort = dns ? (dns[2] ?? '') : text.replace(/^ipv[46]:/, '');
   const problem = checkHostPort(hostPort);
   if (problem === undefined && Number(hostPort.slice(hostPort.lastIndexOf(':') + 1)) === 0) {
     return `port 0 in "${text}" cannot be dialled`;
@@ -83,41 +105,72 @@ function makeShapeSchema(context: SchemaContext) {
     }
   });
 
-  /** A plain string, or `{ from_env: NAME }` / `{ from_file: PATH }` (trailing newline trimmed). */
-  const secretOrString = z
-    .union([
-      z.string(),
-      z.strictObject({ from_env: z.string().min(1) }),
-      z.strictObject({ from_file: z.string().min(1) }),
-    ])
-    .transform((value, ctx): MetadataValue => {
-      if (typeof value === 'string') return value;
-      if ('from_env' in value) {
-        const found = context.env[value.from_env];
-        if (found === undefined || found === '') {
-          custom(ctx, `environment variable ${value.from_env} is not set`, ['from_env']);
-          return z.NEVER;
-        }
-        return new Secret(found, `env ${value.from_env}`);
+  /** A plain string, or `{ from_env: NAME }` / `{ from_file: PATH }`; resolved by `metadata`. */
+  const secretSpec = z.union([
+    z.string(),
+    z.strictObject({ from_env: z.string().min(1) }),
+    z.strictObject({ from_file: z.string().min(1) }),
+  ]);
+
+  /** Resolves one value under `key`, checking it as grpc-js will (metadata.ts), the value never echoed. */
+  const resolveValue = (
+    key: string,
+    value: z.output<typeof secretSpec>,
+    ctx: z.RefinementCtx,
+  ): MetadataValue | undefined => {
+    let resolved: MetadataValue;
+    let at: PropertyKey[] = [key];
+    if (typeof value === 'string') resolved = value;
+    else if ('from_env' in value) {
+      at = [key, 'from_env'];
+      const found = context.env[value.from_env];
+      if (found === undefined || found === '') {
+        custom(ctx, `environment variable ${value.from_env} is not set`, at);
+        return undefined;
       }
+      resolved = new Secret(found, `env ${value.from_env}`);
+    } else {
+      at = [key, 'from_file'];
       try {
-        const text = readFileSync(pathFrom(value.from_file), 'utf8').replace(/\r?\n$/, '');
-        return new Secret(text, `file ${value.from_file}`);
+        const file = { path: pathFrom(value.from_file), binary: isBinaryKey(key) };
+        resolved = Secret.fromFile(file, `file ${value.from_file}`);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? String(err);
-        custom(ctx, `cannot read secret file "${value.from_file}": ${code}`, ['from_file']);
-        return z.NEVER;
+        const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+        custom(ctx, `cannot read secret file "${value.from_file}": ${code}`, at);
+        return undefined;
       }
-    });
+    }
+    const problem = checkMetadataValue(key, revealValue(resolved));
+    if (problem) {
+      custom(ctx, typeof resolved === 'string' ? problem : `${problem} (in ${resolved.source})`, at);
+      return undefined;
+    }
+    return resolved;
+  };
 
   const metadata = z
     .record(
-      z.string().refine((key) => HEADER_NAME_RE.test(key) && !key.startsWith('grpc-'), {
-        error: 'metadata keys are lowercase [0-9a-z_.-] and may not start with "grpc-"',
+      z.string().superRefine((key, ctx) => {
+        const problem = checkMetadataKey(key);
+        if (problem) custom(ctx, problem);
       }),
-      secretOrString,
+      secretSpec,
     )
-    .default({});
+    .default({})
+    .transform((record, ctx) => {
+      const out: Record<string, MetadataValue> = {};
+      let bytes = 0;
+      for (const [key, value] of Object.entries(record)) {
+        const resolved = resolveValue(key, value, ctx);
+        if (resolved === undefined) continue;
+        out[key] = resolved;
+        bytes += key.length + revealValue(resolved).length;
+      }
+      if (bytes > MAX_METADATA_BYTES) {
+        custom(ctx, `metadata is ${bytes} bytes, more than gRPC's ${MAX_METADATA_BYTES} bytes per call`);
+      }
+      return out;
+    });
 
   const keepalive = z.strictObject({
     /** Interval between HTTP/2 pings; grpc-js sends none unless this is set. */
@@ -142,7 +195,9 @@ function makeShapeSchema(context: SchemaContext) {
     .superRefine((value, ctx) => {
       if ((value.cert_file === '') !== (value.key_file === '')) {
         custom(ctx, 'cert_file and key_file must be given together');
+        return;
       }
+      for (const { field, message } of checkTlsFiles(value)) custom(ctx, message, [field]);
     });
 
   const health = z.strictObject({
@@ -235,6 +290,20 @@ function makeShapeSchema(context: SchemaContext) {
             const problem = checkHostPort(text);
             if (problem) custom(ctx, problem);
           }),
+        /** exporter-toolkit web config (TLS, basic auth) for every endpoint but /-/healthy; "" = none. */
+        web_config_file: z
+          .string()
+          .default('')
+          .transform((file) => (file === '' ? '' : pathFrom(file))),
+        /** POST /-/reload answers 403 unless true (or --web.enable-lifecycle), as in Prometheus. */
+        enable_lifecycle: z.boolean().default(false),
+      })
+      .prefault({}),
+    /** Bounds that keep one config from exhausting the sidecar. */
+    limits: z
+      .strictObject({
+        /** More targets than this is a config error (each target holds a channel and its series). */
+        max_targets: z.number().int().positive().default(DEFAULT_MAX_TARGETS),
       })
       .prefault({}),
     log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
@@ -289,6 +358,7 @@ function resolveDefaults(config: RawConfig) {
   const { defaults } = config;
   return {
     server: config.server,
+    limits: config.limits,
     log: config.log,
     metrics: config.metrics,
     alerts: config.alerts,

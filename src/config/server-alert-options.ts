@@ -2,9 +2,12 @@
 // gRPC server metrics (src/alerts/server-rules.ts), in the conventions the application exports.
 
 import { z } from 'zod';
-import { SERVER_CONVENTION_NAMES } from '../alerts/server-conventions.js';
 import { GRPC_CODE_LABELS, parseGrpcCode } from '../util/grpc-codes.js';
 import { parseDuration } from './duration.js';
+
+/** The metric conventions of server libraries (their metric names: src/alerts/server-conventions.ts). */
+export const SERVER_CONVENTION_NAMES = ['go_grpc_prometheus', 'opentelemetry'] as const;
+export type ServerConventionName = (typeof SERVER_CONVENTION_NAMES)[number];
 
 const forDuration = z
   .string()
@@ -102,6 +105,13 @@ export const serverAlertOptions = z
     });
     if (paged.has('OK')) {
       ctx.addIssue({ code: 'custom', message: 'OK cannot page', path: ['paged_codes'] });
+    }
+    if (options.group_by.includes(options.pod_label)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${options.pod_label} is the pod label: grouping by it leaves one pod per group`,
+        path: ['group_by'],
+      });
     }
     // With N pods the busiest takes at most N times the mean: a factor of N or more never fires.
     if (options.load_skew_factor >= options.load_skew_min_pods) {

@@ -57,7 +57,7 @@ likely cause and the fix. ADDRESS is host:port, dns:///host:port, dns://DNS_SERV
                             between) and the server's max connection age
   --ping-test               ping at shrinking intervals until the server answers GOAWAY
                             too_many_pings: the lower bound of keepalive.time
-  --ping-budget DUR         time budget of --ping-test (default 30s, at most 1h; the first interval is a sixth of it)
+  --ping-budget DUR         time budget of --ping-test (default 30s, at most 1h; the first interval is about an eighth of it)
   --json                    print one JSON object instead of the table
 
 Exit codes: 0 every step ok (or warn), 1 bad arguments, 2 failed before an HTTP/2 connection

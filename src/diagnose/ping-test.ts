@@ -14,14 +14,15 @@ import type { Findings, StepResult } from './types.js';
 const PINGS_PER_STEP = 3;
 const RATIO = 0.5;
 const MIN_INTERVAL_MS = 50;
-const MAX_FIRST_INTERVAL_MS = 300_000;
+const MAX_FIRST_INTERVAL_MS = 600_000;
 /** How long a GOAWAY may take to follow the last ping. */
 const GOAWAY_GRACE_MS = 300;
 
 /** The intervals tried: geometric from a start that lets all steps fit the budget. */
 export function pingSchedule(budgetMs: number): number[] {
-  // Sum of a geometric series: PINGS_PER_STEP * first / (1 - RATIO) ≤ budget.
-  let interval = Math.min(MAX_FIRST_INTERVAL_MS, (budgetMs * (1 - RATIO)) / PINGS_PER_STEP);
+  // Sum of a geometric series: PINGS_PER_STEP * first / (1 - RATIO) ≤ budget, less a fifth for the
+  // Check and the reference ping of each step, so the short intervals still fit.
+  let interval = Math.min(MAX_FIRST_INTERVAL_MS, (0.8 * budgetMs * (1 - RATIO)) / PINGS_PER_STEP);
   const schedule: number[] = [];
   while (interval >= MIN_INTERVAL_MS && schedule.length < 30) {
     schedule.push(Math.round(interval));

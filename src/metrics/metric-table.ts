@@ -36,13 +36,56 @@ function renderLabels(labelNames: readonly string[], labels: Labels, extra = '')
   return parts.length === 0 ? '' : `{${parts.join(',')}}`;
 }
 
+/**
+ * The keys of each target's cells: removing a target (or a probe of it) touches that target's series
+ * only. A scan of every cell per removed target made a reload from 5,000 targets to 1 block for 22 s.
+ */
+class TargetIndex {
+  readonly #keys = new Map<string, Set<string>>();
+
+  add(target: string, key: string): void {
+    let keys = this.#keys.get(target);
+    if (!keys) {
+      keys = new Set();
+      this.#keys.set(target, keys);
+    }
+    keys.add(key);
+  }
+
+  delete(target: string, key: string): void {
+    const keys = this.#keys.get(target);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#keys.delete(target);
+  }
+
+  /** The keys of `target`, forgotten here. */
+  take(target: string): Iterable<string> {
+    const keys = this.#keys.get(target);
+    this.#keys.delete(target);
+    return keys ?? [];
+  }
+
+  /** The keys that may match `labels`: the target's own when it names one. */
+  candidates(labels: Labels, all: Map<string, unknown>): string[] {
+    return labels.target === undefined ? [...all.keys()] : [...(this.#keys.get(labels.target) ?? [])];
+  }
+}
+
 /** Deletes the cells whose key (label values joined by NUL, in labelNames order) matches `labels`. */
-function removeMatching(cells: Map<string, unknown>, labelNames: readonly string[], labels: Labels): void {
+function removeMatching(
+  cells: Map<string, { target: string }>,
+  index: TargetIndex,
+  labelNames: readonly string[],
+  labels: Labels,
+): void {
   const wanted = labelNames.flatMap((name, i) => (name in labels ? [[i, labels[name]] as const] : []));
   if (wanted.length !== Object.keys(labels).length) return; // a label this family does not have
-  for (const key of cells.keys()) {
+  for (const key of index.candidates(labels, cells)) {
     const values = key.split('\u0000');
-    if (wanted.every(([i, value]) => values[i] === value)) cells.delete(key);
+    if (!wanted.every(([i, value]) => values[i] === value)) continue;
+    const cell = cells.get(key);
+    cells.delete(key);
+    if (cell) index.delete(cell.target, key);
   }
 }
 
@@ -70,6 +113,7 @@ interface Cell {
 /** A counter or gauge family: one value per label set. */
 export class ScalarFamily {
   readonly #cells = new Map<string, Cell>();
+  readonly #index = new TargetIndex();
 
   constructor(
     readonly name: string,
@@ -93,6 +137,7 @@ export class ScalarFamily {
         value: 0,
       };
       this.#cells.set(key, cell);
+      this.#index.add(cell.target, key);
     }
     return cell;
   }
@@ -106,17 +151,23 @@ export class ScalarFamily {
   }
 
   remove(labels: Labels): void {
-    this.#cells.delete(this.#key(labels));
+    const key = this.#key(labels);
+    const cell = this.#cells.get(key);
+    this.#cells.delete(key);
+    if (cell) this.#index.delete(cell.target, key);
   }
 
-  /** Removes every series of a target that left the config (or of one backend: `target/backend`). */
+  /**
+   * Removes every series of a target that left the config (or of one backend: `target/backend`); its
+   * own series only are touched.
+   */
   removeTarget(target: string): void {
-    for (const [key, cell] of this.#cells) if (cell.target === target) this.#cells.delete(key);
+    for (const key of this.#index.take(target)) this.#cells.delete(key);
   }
 
   /** Removes every series whose labels include all of `labels` (a probe that went away). */
   removeMatching(labels: Labels): void {
-    removeMatching(this.#cells, this.labelNames, labels);
+    removeMatching(this.#cells, this.#index, this.labelNames, labels);
   }
 
   render(out: string[]): void {
@@ -143,6 +194,7 @@ interface HistogramCell {
 /** A histogram family with fixed buckets. */
 export class HistogramFamily {
   readonly #cells = new Map<string, HistogramCell>();
+  readonly #index = new TargetIndex();
 
   constructor(
     readonly name: string,
@@ -172,6 +224,7 @@ export class HistogramFamily {
         count: 0,
       };
       this.#cells.set(key, cell);
+      this.#index.add(cell.target, key);
     }
     return cell;
   }
@@ -185,12 +238,12 @@ export class HistogramFamily {
   }
 
   removeTarget(target: string): void {
-    for (const [key, cell] of this.#cells) if (cell.target === target) this.#cells.delete(key);
+    for (const key of this.#index.take(target)) this.#cells.delete(key);
   }
 
   /** Removes every series whose labels include all of `labels`. */
   removeMatching(labels: Labels): void {
-    removeMatching(this.#cells, this.labelNames, labels);
+    removeMatching(this.#cells, this.#index, this.labelNames, labels);
   }
 
   render(out: string[]): void {

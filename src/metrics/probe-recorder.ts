@@ -47,8 +47,11 @@ export class ProbeRecorder implements ProbeSink {
   readonly #watchUp: ScalarFamily;
   /** Per `target\0probe`: the cells of a configured probe. Its presence means "configured". */
   readonly #probes = new Map<string, ProbeCells>();
-  /** Configured targets (and fan-out backends) by plan key: the labels their series start with. */
-  readonly #targets = new Map<string, Readonly<Record<string, string>>>();
+  /**
+   * Configured targets (and fan-out backends) by plan key: the labels their series start with, and the
+   * `#probes` and `#lastHealth` keys each owns (removal cost: its own).
+   */
+  readonly #targets = new Map<string, { labels: Readonly<Record<string, string>>; owned: Set<string> }>();
   /** Last health status per `target\0service`, to count transitions rather than repeats. */
   readonly #lastHealth = new Map<string, HealthStatus>();
   /** Probes whose success is continuous (a Watch reporting SERVING): last-success is "now" at scrape. */
@@ -111,19 +114,22 @@ export class ProbeRecorder implements ProbeSink {
   addTarget(plan: TargetPlan): void {
     // A fan-out target's probes run per backend: each backend's plan brings its own series.
     if (plan.fanOut) return;
-    this.#targets.set(plan.key, targetLabels(plan));
+    if (!this.#targets.has(plan.key))
+      this.#targets.set(plan.key, { labels: targetLabels(plan), owned: new Set() });
     for (const probe of plan.probes) this.addProbe(plan.key, probe);
   }
 
   /** Creates the series of one probe of a configured target, zeroed. */
   addProbe(target: string, probe: ProbeSpec): void {
-    const base = this.#targets.get(target);
-    if (!base) return;
+    const known = this.#targets.get(target);
+    if (!known) return;
+    const { labels: base, owned } = known;
     const labels = { ...base, probe: probe.name };
     const failures = new Map(
       FAILURE_REASONS.map((reason) => [reason, this.#failures.cell({ ...labels, reason })]),
     );
     this.#handled.cell({ ...labels, grpc_code: 'OK' });
+    owned.add(`${target}\0${probe.name}`);
     this.#probes.set(`${target}\0${probe.name}`, {
       attempts: this.#attempts.cell(labels),
       success: this.#success.cell(labels),
@@ -137,12 +143,13 @@ export class ProbeRecorder implements ProbeSink {
     if (watch) this.#watchUp.set(health, 0);
     for (const status of HEALTH_STATUSES) this.#healthChanges.cell({ ...health, status });
     this.#setHealthOneHot(base, service, 'UNKNOWN');
+    owned.add(`${target}\0${service}`);
     this.#lastHealth.set(`${target}\0${service}`, 'UNKNOWN');
   }
 
   /** Removes the series of one probe (and of its health service, if it had one). */
   removeProbe(target: string, spec: ProbeSpec): void {
-    const base = this.#targets.get(target);
+    const base = this.#targets.get(target)?.labels;
     if (!base) return;
     const probe = spec.name;
     const healthService = spec.health?.service;
@@ -150,6 +157,7 @@ export class ProbeRecorder implements ProbeSink {
     const cells = this.#probes.get(key);
     if (cells) this.#ongoing.delete(cells);
     this.#probes.delete(key);
+    this.#targets.get(target)?.owned.delete(key);
     for (const family of [this.#success, this.#attempts, this.#failures, this.#handled, this.#lastSuccess]) {
       family.removeMatching({ ...base, probe });
     }
@@ -159,23 +167,23 @@ export class ProbeRecorder implements ProbeSink {
       family.removeMatching({ ...base, health_service: healthService });
     }
     this.#lastHealth.delete(`${target}\0${healthService}`);
+    this.#targets.get(target)?.owned.delete(`${target}\0${healthService}`);
   }
 
   /** Removes every series of a target that left the config. */
   removeTarget(name: string): void {
-    this.#targets.delete(name);
     for (const family of [this.#success, this.#attempts, this.#failures, this.#handled, this.#lastSuccess]) {
       family.removeTarget(name);
     }
     for (const family of [this.#healthStatus, this.#healthChanges, this.#watchUp]) family.removeTarget(name);
     this.#duration.removeTarget(name);
-    for (const [key, cells] of this.#probes) {
-      if (key.startsWith(`${name}\0`)) {
-        this.#ongoing.delete(cells);
-        this.#probes.delete(key);
-      }
+    for (const key of this.#targets.get(name)?.owned ?? []) {
+      const cells = this.#probes.get(key);
+      if (cells) this.#ongoing.delete(cells);
+      this.#probes.delete(key);
+      this.#lastHealth.delete(key);
     }
-    for (const key of this.#lastHealth.keys()) if (key.startsWith(`${name}\0`)) this.#lastHealth.delete(key);
+    this.#targets.delete(name);
   }
 
   attempt(target: string, probe: string): void {
@@ -188,7 +196,11 @@ export class ProbeRecorder implements ProbeSink {
     if (!cells) return;
     cells.success.value = result.success ? 1 : 0;
     if (result.code !== undefined)
-      this.#handled.inc({ ...this.#targets.get(target), probe, grpc_code: grpcCodeLabel(result.code) });
+      this.#handled.inc({
+        ...this.#targets.get(target)?.labels,
+        probe,
+        grpc_code: grpcCodeLabel(result.code),
+      });
     if (result.durationSeconds !== undefined) this.#duration.observe(cells.duration, result.durationSeconds);
     if (result.success) {
       cells.lastSuccess.value = Date.now() / 1000;
@@ -202,7 +214,7 @@ export class ProbeRecorder implements ProbeSink {
   }
 
   healthStatus(target: string, service: string, status: HealthStatus): void {
-    const base = this.#targets.get(target);
+    const base = this.#targets.get(target)?.labels;
     if (!base) return;
     const key = `${target}\0${service}`;
     if (this.#lastHealth.get(key) === status) return;
@@ -212,7 +224,7 @@ export class ProbeRecorder implements ProbeSink {
   }
 
   watchUp(target: string, service: string, up: boolean | undefined): void {
-    const base = this.#targets.get(target);
+    const base = this.#targets.get(target)?.labels;
     if (!base) return;
     const labels = { ...base, health_service: service };
     if (up === undefined) this.#watchUp.remove(labels);

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { StatusListener, TargetStatus } from '../status/status-store.js';
+import { installSecurityHeaders } from './security-headers.js';
 import { defaultPageOptions, type PageOptions, registerStatusPage } from './status-page.js';
 
 const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -29,6 +30,12 @@ export interface ServerDeps {
   /** Reloads the config; resolves with the errors when the new config was rejected. */
   reload: () => Promise<{ ok: true } | { ok: false; error: string }>;
   version: string;
+  /** POST /-/reload works only while this says so (server.enable_lifecycle, --web.enable-lifecycle). */
+  lifecycleEnabled?: () => boolean;
+  /** HTTPS options from the web config; plain HTTP when absent. */
+  https?: object;
+  /** Installs request checks (web-security.ts) before the routes. */
+  secure?: (app: FastifyInstance) => void;
   /** The status entries uncopied, for the page's synchronous render (default: targets()). */
   statusView?: () => readonly TargetStatus[];
   /** Status store changes, for the status page's live feed. */
@@ -37,12 +44,21 @@ export interface ServerDeps {
   statusPage?: () => PageOptions;
 }
 
+/** What POST /-/reload answers while lifecycle endpoints are off (as Prometheus does). */
+export const LIFECYCLE_DISABLED =
+  'lifecycle APIs are not enabled: set server.enable_lifecycle: true or pass --web.enable-lifecycle (SIGHUP and config file changes reload anyway)';
+
 export function buildServer(deps: ServerDeps): FastifyInstance {
   // Scrapes arrive every few seconds: logging each request would be steady-state noise.
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-  });
+    // Bodies are never needed (POST /-/reload takes none): a flood cannot buffer megabytes.
+    bodyLimit: 4096,
+    ...(deps.https ? { https: deps.https } : {}),
+  }) as unknown as FastifyInstance;
+  installSecurityHeaders(app);
+  deps.secure?.(app);
 
   app.get('/metrics', async (_request, reply) => {
     return reply.type(PROMETHEUS_CONTENT_TYPE).send(await deps.metrics());
@@ -53,7 +69,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       ? reply.type('text/plain').send('Ready\n')
       : reply.code(503).type('text/plain').send('Not ready\n'),
   );
-  app.post('/-/reload', async (_request, reply) => {
+  app.post('/-/reload', async (request, reply) => {
+    if (!deps.lifecycleEnabled?.()) return reply.code(403).type('text/plain').send(`${LIFECYCLE_DISABLED}\n`);
+    // A page on another origin can POST text/plain without a preflight; a browser names its origin.
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== `${request.protocol}://${request.headers.host}`) {
+      return reply.code(403).type('text/plain').send('cross-origin reload refused\n');
+    }
     const result = await deps.reload();
     return result.ok
       ? reply.type('text/plain').send('config reloaded\n')

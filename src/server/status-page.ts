@@ -3,6 +3,7 @@
 // allows same-origin files only (compatible with a server-wide `default-src 'self'`).
 
 import type { FastifyInstance } from 'fastify';
+import { redact } from '../config/redact.js';
 import type { StatusListener, TargetStatus } from '../status/status-store.js';
 import { PAGE_CSS, PAGE_ICON, PAGE_JS } from './status-page/assets.js';
 import { LiveFeed } from './status-page/live-feed.js';
@@ -38,7 +39,8 @@ export function defaultPageOptions(version: string): PageOptions {
 
 export function registerStatusPage(app: FastifyInstance, deps: StatusPageDeps): void {
   const feed = new LiveFeed(
-    () => renderLive(deps.targets(), deps.options()),
+    // Hijacked replies skip the onSend redaction (security-headers.ts): the feed redacts its own pages.
+    () => redact(renderLive(deps.targets(), deps.options()), { html: true }),
     deps.subscribe ?? (() => () => {}),
   );
   // Streams never end by themselves: end them before the server waits for open requests.

@@ -3,8 +3,9 @@
 // cannot hide behind, or leak into, another's connection.
 
 import { Channel, type ChannelOptions, credentials, Metadata } from '@grpc/grpc-js';
+import { isBinaryKey } from '../config/metadata.js';
 import type { TargetConfig } from '../config/schema.js';
-import { type MetadataValue, revealValue } from '../config/secret.js';
+import { type MetadataValue, revealValue, Secret } from '../config/secret.js';
 import { VERSION } from '../version.js';
 
 /** TLS material as PEM text (not file names: the config loader has read the files already). */
@@ -86,11 +87,36 @@ export function createChannel(spec: ChannelSpec): Channel {
   return new Channel(spec.address, channelCredentials(spec.tls), channelOptions(spec));
 }
 
-/** The channel's metadata merged with a probe's own (the probe wins), secrets revealed only here. */
+/**
+ * The channel's metadata merged with a probe's own (the probe wins), secrets revealed only here.
+ * `-bin` values are kept in base64 in the config and sent as the bytes they encode.
+ */
 export function buildMetadata(...sources: Readonly<Record<string, MetadataValue>>[]): Metadata {
   const metadata = new Metadata();
   for (const source of sources) {
-    for (const [key, value] of Object.entries(source)) metadata.set(key, revealValue(value));
+    for (const [key, value] of Object.entries(source)) {
+      const text = revealValue(value);
+      metadata.set(key, isBinaryKey(key) ? Buffer.from(text, 'base64') : text);
+    }
   }
   return metadata;
+}
+
+/**
+ * Metadata for every call of one probe: built once, rebuilt only when a `from_file` secret in it
+ * was rotated (Secret.version), and cloned per call, as grpc-js may add to what it is given.
+ */
+export function metadataSource(...sources: Readonly<Record<string, MetadataValue>>[]): () => Metadata {
+  const secrets = sources.flatMap((s) => Object.values(s)).filter((v): v is Secret => v instanceof Secret);
+  const versionOf = () => secrets.reduce((sum, s) => sum + s.version, 0);
+  let version = versionOf();
+  let metadata = buildMetadata(...sources);
+  return () => {
+    const now = versionOf();
+    if (now !== version) {
+      version = now;
+      metadata = buildMetadata(...sources);
+    }
+    return metadata.clone();
+  };
 }

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import {
   type BackendAddress,
+  backendAddress,
   backendChannelTarget,
   parseAddressSource,
   splitHostPort,
@@ -17,7 +18,7 @@ import { backendPlan, planTarget, type TargetPlan } from '../probes/plan.js';
 import type { Probe } from '../probes/probe.js';
 import { fanOut } from '../util/fan-out.js';
 import { BackendDiscovery } from './backend-discovery.js';
-import { type ChannelSpec, channelSpec } from './channel.js';
+import { type ChannelSpec, channelSpec, createChannel } from './channel.js';
 import { TARGET_SINK_METHODS, type TargetSink } from './sink.js';
 import { TargetRunner } from './target-runner.js';
 
@@ -100,6 +101,16 @@ export class FanOutRunner {
   probe(name: string, backend?: string): Probe | undefined {
     const key = backend ?? this.backends[0];
     return key === undefined ? undefined : this.#backends.get(key)?.runner.probe(name);
+  }
+
+  /**
+   * What a reload must know before it stops the running target: whether grpc-js accepts this
+   * target's channel (credentials, TLS material, options). Builds one backend's channel, unconnected,
+   * and closes it; throws what grpc-js refuses. The backends themselves start with the resolutions.
+   */
+  prepare(): void {
+    const probe = backendAddress('127.0.0.1', 1);
+    createChannel(backendChannelSpec(this.#config, probe)).close();
   }
 
   /** Aborts when the target closes (reload, shutdown): the signal to give a `once()` on its probes. */

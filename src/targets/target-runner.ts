@@ -2,7 +2,7 @@
 // names. start() and close() are explicit and idempotent; close() stops every probe before it closes
 // the channel they use. A runner per resolved backend (fan-out) is this with a backend's ChannelSpec.
 
-import { Client, credentials, type Metadata } from '@grpc/grpc-js';
+import { Client, credentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { MetadataValue } from '../config/secret.js';
 import { ConnectionWatcher } from '../connection/watcher.js';
@@ -10,7 +10,7 @@ import { FailureEvidenceCollector } from '../probes/failure-evidence.js';
 import type { TargetPlan } from '../probes/plan.js';
 import type { PlannedProbe, Probe, ProbeContext } from '../probes/probe.js';
 import { withStartupGrace } from '../probes/startup-grace.js';
-import { buildMetadata, type ChannelSpec, createChannel } from './channel.js';
+import { type ChannelSpec, createChannel, metadataSource } from './channel.js';
 import type { TargetSink } from './sink.js';
 
 export interface TargetRunnerOptions {
@@ -35,6 +35,7 @@ export class TargetRunner {
   /** Aborted when close() begins: one-off attempts (/probe) on this runner end as cancelled. */
   readonly #stopping = new AbortController();
   #closed: Promise<void> | undefined;
+  #started = false;
 
   constructor(options: TargetRunnerOptions) {
     this.plan = options.plan;
@@ -57,34 +58,53 @@ export class TargetRunner {
     return this.#stopping.signal;
   }
 
-  start(): void {
+  /**
+   * Builds the channel, credentials, metadata and probes without starting anything, so a reload can
+   * find out whether grpc-js accepts a target before it stops the running one. Throws what grpc-js
+   * refuses (and closes what it had built). Idempotent; start() calls it.
+   */
+  prepare(): void {
     if (this.#client || this.#closed) return;
     const { plan, channel: spec, sink } = this.#options;
     const channel = createChannel(spec);
-    // channelOverride: the client uses our channel; the address and credentials here are then unused.
-    const client = new Client(spec.address, credentials.createInsecure(), { channelOverride: channel });
-    this.#client = client;
-    const watcher = new ConnectionWatcher(plan.key, channel, sink, this.#log, spec.keepalive.timeMs);
-    this.#watcher = watcher;
-    watcher.start();
-    this.#context = {
-      target: plan.key,
-      client,
-      metadata: (extra: Readonly<Record<string, MetadataValue>> = {}) =>
-        cachedMetadata(buildMetadata(spec.metadata, extra)),
-      observer: withStartupGrace(sink, this.#options.startupGraceMs),
-      evidence: new FailureEvidenceCollector(spec.address, spec.tls === undefined, watcher),
-      connection: watcher,
-      children: {
-        add: (planned) => this.#addChild(planned),
-        remove: (name) => this.#removeChild(name),
-      },
-      log: this.#log,
-    };
-    for (const planned of plan.probes) this.#probes.set(planned.name, planned.create(this.#context));
+    try {
+      // channelOverride: the client uses our channel; the address and credentials here are then unused.
+      const client = new Client(spec.address, credentials.createInsecure(), { channelOverride: channel });
+      const watcher = new ConnectionWatcher(plan.key, channel, sink, this.#log, spec.keepalive.timeMs);
+      const context: ProbeContext = {
+        target: plan.key,
+        client,
+        // Rebuilt when a from_file secret rotates (channel.ts metadataSource), cloned per call.
+        metadata: (extra: Readonly<Record<string, MetadataValue>> = {}) =>
+          metadataSource(spec.metadata, extra),
+        observer: withStartupGrace(sink, this.#options.startupGraceMs),
+        evidence: new FailureEvidenceCollector(spec.address, spec.tls === undefined, watcher),
+        connection: watcher,
+        children: {
+          add: (planned) => this.#addChild(planned),
+          remove: (name) => this.#removeChild(name),
+        },
+        log: this.#log,
+      };
+      const probes = plan.probes.map((planned) => [planned.name, planned.create(context)] as const);
+      this.#client = client;
+      this.#watcher = watcher;
+      this.#context = context;
+      for (const [name, probe] of probes) this.#probes.set(name, probe);
+    } catch (err) {
+      channel.close();
+      throw err;
+    }
+  }
+
+  start(): void {
+    if (this.#started || this.#closed) return;
+    this.prepare();
+    this.#started = true;
+    this.#watcher?.start();
     for (const probe of this.#probes.values()) probe.start();
     const probes = Object.fromEntries([...this.#probes.values()].map((p) => [p.name, p.kind]));
-    this.#log.info({ address: spec.address, probes }, 'target started');
+    this.#log.info({ address: this.#options.channel.address, probes }, 'target started');
   }
 
   /** Stops the probes, then closes the channel. Safe to call more than once. */
@@ -94,7 +114,7 @@ export class TargetRunner {
       await Promise.all([...this.#probes.values()].map((p) => p.close()));
       this.#watcher?.markClosing();
       this.#client?.close();
-      this.#log.info('target stopped');
+      if (this.#started) this.#log.info('target stopped');
     })();
     return this.#closed;
   }
@@ -114,9 +134,4 @@ export class TargetRunner {
     await probe.close();
     this.#options.sink.removeProbe(this.plan.key, probe);
   }
-}
-
-/** Built once per probe (secrets revealed once); each call gets its own copy, as grpc-js may add to it. */
-function cachedMetadata(metadata: Metadata): () => Metadata {
-  return () => metadata.clone();
 }

@@ -2,7 +2,7 @@
 // test can read them, and reads /metrics the way Prometheus would.
 
 import { Writable } from 'node:stream';
-import { App } from '../../src/app.js';
+import { App, type AppOptions } from '../../src/app.js';
 import { loadConfigFile, parseConfigText } from '../../src/config/load.js';
 import type { DemoOptions } from '../../src/demo/demo-server.js';
 import { createLogger } from '../../src/log.js';
@@ -15,7 +15,13 @@ export class RunningApp {
 
   constructor(
     yamlText: string,
-    options: { demo?: DemoOptions; env?: NodeJS.ProcessEnv; configFile?: string } = {},
+    options: {
+      demo?: DemoOptions;
+      env?: NodeJS.ProcessEnv;
+      configFile?: string | undefined;
+      web?: AppOptions['web'];
+      enableLifecycle?: boolean;
+    } = {},
   ) {
     const config = options.configFile
       ? loadConfigFile(options.configFile, { env: options.env ?? {} })
@@ -30,6 +36,8 @@ export class RunningApp {
       logger: createLogger('debug', sink),
       ...(options.demo ? { demo: options.demo } : {}),
       ...(options.configFile ? { configFile: options.configFile } : {}),
+      ...(options.web ? { web: options.web } : {}),
+      ...(options.enableLifecycle ? { enableLifecycle: true } : {}),
       env: options.env ?? {},
     });
   }
