@@ -60,6 +60,7 @@ function demoTarget(config: Config, address: string): TargetConfig {
     timeoutMs: config.defaults.timeoutMs,
     intervalMs: config.defaults.intervalMs,
     startupGraceMs: config.defaults.startupGraceMs,
+    maxReconnectBackoffMs: config.defaults.maxReconnectBackoffMs,
     keepalive: config.defaults.keepalive,
     health: [
       { service: '', mode: 'watch' },
@@ -283,6 +284,7 @@ export class App {
     }
     for (const [key, before, after] of [
       ['server.listen', this.#config.server.listen, config.server.listen],
+      ['server.web_config_file', this.#config.server.web_config_file, config.server.web_config_file],
       ['demo.enabled', this.#config.demo.enabled, config.demo.enabled],
       [
         'metrics.duration_buckets',

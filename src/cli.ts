@@ -6,12 +6,14 @@
 // reads when it loads (see connection/trace-env.ts).
 import { handleSignals, releaseSignals } from './cli-signals.js';
 import './connection/trace-env.js';
+import './util/quiet-warnings.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, parseConfigText } from './config/load.js';
 import { redact } from './config/redact.js';
 import type { Config } from './config/schema.js';
+import { honourDnsServers } from './connection/dns-env.js';
 import { VERSION } from './version.js';
 
 // Commands load their modules lazily: `check` runs every few seconds from exec probes and must not pay
@@ -37,7 +39,7 @@ Commands:
   validate  --config FILE   check a config file; exit 0, or 2 listing every error
   rules     --config FILE [--format rules|prometheusrule] [--out DIR]
                             generate the Prometheus alert rules from the config's alerts: options
-  check     --addr HOST:PORT [--service S] [--tls ...] [--rpc-header 'k: v']
+  check     -addr HOST:PORT [-service S] [-tls ...] [-rpc-header 'k: v']
                             one-shot health check, grpc_health_probe's flags and exit codes
   diagnose  ADDRESS [--tls ...] [--service S] [--idle-test DUR] [--ping-test] [--json]
                             every layer from DNS to health and reflection, with cause and fix
@@ -51,15 +53,20 @@ Run "grpc-pulse help COMMAND" or "grpc-pulse COMMAND --help" for a command's opt
 `;
 
 const COMMAND_HELP: Record<string, string> = {
-  run: `Usage: grpc-pulse run [--config FILE]
+  run: `Usage: grpc-pulse run [--config FILE] [--web.config.file FILE] [--web.enable-lifecycle]
 
 Runs the sidecar: probes every configured target and serves /metrics. Without --config it runs the
-embedded demo target. SIGTERM or SIGINT stop it cleanly. Exit 2 when the config is invalid.
-`,
-  validate: `Usage: grpc-pulse validate --config FILE
+embedded demo target. SIGTERM or SIGINT stop it cleanly (exit 0 within 5 s). Exit 2 when the config
+or the web config is invalid, 3 when it cannot start (the port is in use, ...).
 
-Parses and validates FILE. Exit 0 when it is valid; otherwise exit 2 and print every error with
-its file, line and path.
+  --web.config.file FILE   exporter-toolkit web config: TLS, client certificates, basic auth for
+                           every endpoint but /-/healthy (overrides server.web_config_file)
+  --web.enable-lifecycle   let POST /-/reload reload the config (otherwise 403)
+`,
+  validate: `Usage: grpc-pulse validate --config FILE [--web.config.file FILE]
+
+Parses and validates FILE (and the web config it or the flag names). Exit 0 when it is valid;
+otherwise exit 2 and print every error with its file, line and path.
 `,
   rules: `Usage: grpc-pulse rules --config FILE [--format rules|prometheusrule] [--out DIR]
 
@@ -96,6 +103,7 @@ async function loadWeb(config: Config, flag: string | undefined) {
 async function run(configFile: string | undefined, flags: RunFlags): Promise<number> {
   const config = loadConfig(configFile);
   const web = await loadWeb(config, flags.webConfigFile);
+  honourDnsServers(config.targets.map((t) => t.address)); // before grpc-js loads (with app.js)
   const { App } = await import('./app.js');
   const { createLogger } = await import('./log.js');
   const { redactError } = await import('./config/redact.js');
@@ -219,12 +227,13 @@ async function main(argv: string[]): Promise<number> {
   // `check` has grpc_health_probe's own flags and exit codes.
   if (argv[0] === 'check') {
     releaseSignals();
-    const { runCheck, CHECK_USAGE } = await import('./check/health-check-command.js');
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(CHECK_USAGE);
-      return 0;
-    }
-    return runCheck(argv.slice(1), process.stdout, process.stderr);
+    honourDnsServers(argv.map((a) => a.replace(/^--?addr=/, ''))); // before grpc-js loads
+    const { runCheck } = await import('./check/health-check-command.js');
+    const code = await runCheck(argv.slice(1), process.stdout, process.stderr);
+    // Exit right after the verdict: a connect still pending in the kernel (a full accept queue
+    // retries its SYN for minutes) must not hold an exec probe open. stdout/stderr are synchronous
+    // for files and pipes on Linux, so nothing written is lost.
+    process.exit(code);
   }
   if (argv[0] === 'diagnose') {
     const { runDiagnose, DIAGNOSE_USAGE } = await import('./diagnose/diagnose-command.js');

@@ -158,7 +158,7 @@ describe('expectations', () => {
       reason: 'assertion_failed',
       grpcCode: 'OK',
     });
-    expect(running.logs.filter((l) => l.includes('rpc probe failing'))).toHaveLength(1);
+    expect(running.logs.filter((l) => l.includes('"probe failing"'))).toHaveLength(1);
   });
 
   it('fails a call slower than max_latency', async () => {
@@ -167,7 +167,11 @@ describe('expectations', () => {
     );
     await running.waitForMetricAtLeast('grpc_probe_failures_total', failures('p', 'assertion_failed'), 1);
     const api = (await running.app.server.inject('/api/v1/targets')).json();
-    expect(api.targets[0].probes.p.lastDetails).toMatch(/^latency 1\d\d\.\d ms is over max_latency 50 ms$/);
+    // The server waits 150 ms: the latency reported is at least that (a loaded machine adds more).
+    const details: string = api.targets[0].probes.p.lastDetails;
+    const match = /^latency (\d+\.\d) ms is over max_latency 50 ms$/.exec(details);
+    expect(match, details).not.toBeNull();
+    expect(Number(match?.[1])).toBeGreaterThanOrEqual(150);
   });
 
   it('reports a call slower than the timeout as deadline_exceeded', async () => {

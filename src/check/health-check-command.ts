@@ -1,18 +1,30 @@
-// `grpc-pulse check`: a one-shot health check with grpc_health_probe's flags and exit codes
-// (grpc-ecosystem/grpc-health-probe main.go): 0 SERVING, 1 bad arguments, 2 connection failure,
-// 3 RPC failure, 4 not SERVING. It prints the classified reason on failure. Run by exec probes every
-// few seconds, so it loads only what it needs (no HTTP server, no metrics).
+// `grpc-pulse check`: a one-shot health check, a drop-in for grpc_health_probe (grpc-ecosystem/
+// grpc-health-probe main.go): its flags, exit codes (0 SERVING, 1 bad arguments, 2 connection failure,
+// 3 RPC failure, 4 not SERVING) and messages on stderr, each failure followed by the reason the
+// daemon's classifier gives ("(reason: tls_error)"), through the same door (failure-evidence.ts).
+// Run by exec probes every few seconds, so it loads only what it needs (no HTTP server, no metrics).
 
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Client, connectivityState, credentials, status as Status } from '@grpc/grpc-js';
-import { parseDuration } from '../config/duration.js';
-import { checkMetadataKey, checkMetadataValue } from '../config/metadata.js';
-import { classifyFailure } from '../connection/classify.js';
+import { pino } from 'pino';
+import { traceTap } from '../connection/trace-tap.js';
+import { type ConnectionObserver, ConnectionWatcher } from '../connection/watcher.js';
 import { toHealthStatus } from '../outcome/health-statuses.js';
 import { callUnary } from '../probes/call.js';
+import { FailureEvidenceCollector } from '../probes/failure-evidence.js';
 import { HEALTH_CHECK } from '../probes/health-protocol.js';
 import { buildMetadata, type ChannelSpec, createChannel } from '../targets/channel.js';
+import { GRPC_CODE_LABELS } from '../util/grpc-codes.js';
+import { VERSION } from '../version.js';
+import {
+  BadArguments,
+  CHECK_USAGE,
+  type CheckFlags,
+  formatGoDuration,
+  parseCheckFlags,
+} from './check-args.js';
+
+export { CHECK_USAGE } from './check-args.js';
 
 export const CHECK_EXIT = {
   serving: 0,
@@ -22,216 +34,200 @@ export const CHECK_EXIT = {
   notServing: 4,
 } as const;
 
-export const CHECK_USAGE = `Usage: grpc-pulse check --addr HOST:PORT [options]
-
-One-shot gRPC health check, flag- and exit-code-compatible with grpc_health_probe.
-
-  --addr HOST:PORT          address of the server (required)
-  --service NAME            service to check ("" = the whole server)
-  --connect-timeout DUR     time to establish the connection (default 1s)
-  --rpc-timeout DUR         deadline of the Check call (default 1s)
-  --tls                     use TLS
-  --tls-no-verify           do not verify the server certificate
-  --tls-ca-cert FILE        CA certificate to verify the server with
-  --tls-client-cert FILE    client certificate (mTLS)
-  --tls-client-key FILE     client key (mTLS)
-  --tls-server-name NAME    name to verify the certificate against
-  --rpc-header 'K: V'       metadata to send; repeatable
-  --user-agent UA           user agent (default grpc-pulse)
-  -v                        verbose output
-
-Exit codes: 0 SERVING, 1 bad arguments, 2 connection failure, 3 RPC failure, 4 not SERVING.
-`;
-
-class BadArguments extends Error {}
-
 /** Budget of the evidence call after a failed connect. */
 const FAIL_FAST_MS = 100;
 
-function duration(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  // grpc_health_probe takes Go durations ("1s", "500ms"); the units it accepts are a subset of ours.
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0)
-    throw new BadArguments(`--${flag} must be a positive duration such as 1s, got "${value}"`);
-  return ms;
-}
+/** grpc-js's compression algorithm number for gzip (compression-algorithms.ts). */
+const GZIP = 2;
 
-function readFlagFile(flag: string, path: string | undefined): string {
-  if (path === undefined) return '';
+function readFlagFile(flag: string, path: string): string {
+  if (path === '') return '';
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
+    // grpc_health_probe: "failed to initialize tls credentials. error=..." (exit 1).
     throw new BadArguments(
-      `--${flag}: cannot read "${path}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      `failed to initialize tls credentials. error=-${flag}: cannot read "${path}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      false,
     );
   }
 }
 
-interface CheckArgs {
-  channel: ChannelSpec;
-  service: string;
-  connectTimeoutMs: number;
-  rpcTimeoutMs: number;
-  verbose: boolean;
+/** grpc_health_probe's -addr=:50051 dials the local host, as Go's net.Dial does. */
+function address(addr: string): string {
+  return addr.startsWith(':') ? `127.0.0.1${addr}` : addr;
 }
 
-function parseCheckArgs(argv: string[]): CheckArgs {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      addr: { type: 'string' },
-      service: { type: 'string', default: '' },
-      'connect-timeout': { type: 'string' },
-      'rpc-timeout': { type: 'string' },
-      tls: { type: 'boolean', default: false },
-      'tls-no-verify': { type: 'boolean', default: false },
-      'tls-ca-cert': { type: 'string' },
-      'tls-client-cert': { type: 'string' },
-      'tls-client-key': { type: 'string' },
-      'tls-server-name': { type: 'string' },
-      'rpc-header': { type: 'string', multiple: true, default: [] },
-      'user-agent': { type: 'string' },
-      v: { type: 'boolean', short: 'v', default: false },
-    },
-  });
-  if (!values.addr) throw new BadArguments('--addr is required');
-  const tlsFlags = [
-    'tls-no-verify',
-    'tls-ca-cert',
-    'tls-client-cert',
-    'tls-client-key',
-    'tls-server-name',
-  ] as const;
-  if (!values.tls && tlsFlags.some((f) => values[f])) throw new BadArguments('TLS options need --tls');
-  if (Boolean(values['tls-client-cert']) !== Boolean(values['tls-client-key'])) {
-    throw new BadArguments('--tls-client-cert and --tls-client-key go together');
-  }
+function channelSpecOf(flags: CheckFlags): ChannelSpec {
   const metadata: Record<string, string> = {};
-  for (const header of values['rpc-header']) {
-    const at = header.indexOf(':');
-    if (at <= 0) throw new BadArguments(`--rpc-header must be "key: value", got "${header}"`);
-    const key = header.slice(0, at).trim().toLowerCase();
-    const value = header.slice(at + 1).trim();
-    // What grpc-js would throw on when the call is made, said as a bad argument (exit 1) instead.
-    const problem = checkMetadataKey(key) ?? checkMetadataValue(key, value);
-    if (problem) throw new BadArguments(`--rpc-header "${key}": ${problem}`);
-    metadata[key] = value;
-  }
-  const channel: ChannelSpec = {
-    address: values.addr,
+  for (const [key, value] of flags.rpcHeaders) metadata[key.toLowerCase()] = value;
+  return {
+    address: address(flags.addr),
     authority: '',
-    tls: values.tls
+    tls: flags.tls
       ? {
-          caPem: readFlagFile('tls-ca-cert', values['tls-ca-cert']),
-          certChainPem: readFlagFile('tls-client-cert', values['tls-client-cert']),
-          privateKeyPem: readFlagFile('tls-client-key', values['tls-client-key']),
-          serverName: values['tls-server-name'] ?? '',
-          insecureSkipVerify: values['tls-no-verify'],
+          caPem: readFlagFile('tls-ca-cert', flags.tlsCaCert),
+          certChainPem: readFlagFile('tls-client-cert', flags.tlsClientCert),
+          privateKeyPem: readFlagFile('tls-client-key', flags.tlsClientKey),
+          serverName: flags.tlsServerName,
+          insecureSkipVerify: flags.tlsNoVerify,
         }
       : undefined,
     // One call: no pings needed.
     keepalive: { timeMs: 3_600_000, timeoutMs: 20_000, permitWithoutCalls: false },
     metadata,
-    ...(values['user-agent'] ? { userAgent: values['user-agent'] } : {}),
-  };
-  return {
-    channel,
-    service: values.service,
-    connectTimeoutMs: duration('connect-timeout', values['connect-timeout'], 1000),
-    rpcTimeoutMs: duration('rpc-timeout', values['rpc-timeout'], 1000),
-    verbose: values.v,
+    userAgent: flags.userAgent,
   };
 }
 
 /** Waits until the channel is READY, or gives up at the deadline or on TRANSIENT_FAILURE. */
-function connect(client: Client, timeoutMs: number): Promise<boolean> {
+function connect(client: Client, timeoutMs: number): Promise<'ready' | 'failed' | 'timeout'> {
   const channel = client.getChannel();
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve) => {
     const check = () => {
       const state = channel.getConnectivityState(true);
-      if (state === connectivityState.READY) return resolve(true);
+      if (state === connectivityState.READY) return resolve('ready');
       if (state === connectivityState.TRANSIENT_FAILURE || state === connectivityState.SHUTDOWN)
-        return resolve(false);
-      channel.watchConnectivityState(state, deadline, (err) => (err ? resolve(false) : check()));
+        return resolve('failed');
+      channel.watchConnectivityState(state, deadline, (err) => (err ? resolve('timeout') : check()));
     };
     check();
   });
 }
 
-/** Runs the check; writes to stdout/stderr like grpc_health_probe and returns the exit code. */
+const NO_CONNECTION_EVENTS: ConnectionObserver = {
+  channelState: () => {},
+  connectAttempt: () => {},
+  disconnect: () => {},
+  tlsCertExpiry: () => {},
+};
+
+/** Go's status error as grpc_health_probe prints it with %+v. */
+function goStatusError(code: number, details: string): string {
+  return `rpc error: code = ${GRPC_CODE_LABELS[code] ?? `Code(${code})`} desc = ${details}`;
+}
+
+/** Runs the check, writes grpc_health_probe's messages to `err`, returns the exit code. */
 export async function runCheck(
   argv: string[],
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<number> {
-  let args: CheckArgs;
+  let flags: CheckFlags;
+  let target: ChannelSpec;
   try {
-    args = parseCheckArgs(argv);
-  } catch (e) {
-    if (e instanceof BadArguments || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      err.write(`error: ${(e as Error).message}\n\n${CHECK_USAGE}`);
-      return CHECK_EXIT.badArguments;
+    flags = parseCheckFlags(argv);
+    if (flags.help) {
+      out.write(CHECK_USAGE);
+      return 0;
     }
-    throw e;
+    if (flags.version) {
+      out.write(`grpc-pulse check ${VERSION} (grpc_health_probe compatible)\n`);
+      return 0;
+    }
+    target = channelSpecOf(flags);
+  } catch (e) {
+    if (!(e instanceof BadArguments)) throw e;
+    err.write(`${e.message}\n${e.usage ? CHECK_USAGE : ''}`);
+    return CHECK_EXIT.badArguments;
   }
-  const { channel: spec, service, verbose } = args;
-  const channel = createChannel(spec);
-  // channelOverride: the client uses our channel; the address and credentials here are then unused.
-  const client = new Client(spec.address, credentials.createInsecure(), { channelOverride: channel });
+  const log = (line: string) => err.write(`${line}\n`);
+  if (flags.verbose) {
+    log('parsed options:');
+    log(
+      `> addr=${flags.addr} conn_timeout=${formatGoDuration(flags.connectTimeoutMs)} rpc_timeout=${formatGoDuration(flags.rpcTimeoutMs)}`,
+    );
+    if (flags.rpcHeaders.length > 0) log(`> headers: ${flags.rpcHeaders.map(([k]) => k).join(', ')}`);
+    log(`> tls=${flags.tls}`);
+    if (flags.tls) {
+      log(`  > no-verify=${flags.tlsNoVerify} `);
+      log(`  > ca-cert=${flags.tlsCaCert}`);
+      log(`  > client-cert=${flags.tlsClientCert}`);
+      log(`  > client-key=${flags.tlsClientKey}`);
+      log(`  > server-name=${flags.tlsServerName}`);
+    }
+  }
+  // grpc-js's own messages must not reach stderr; its traces feed the classifier's evidence.
+  traceTap.install();
+  const channel = createChannel(target, flags.gzip ? { 'grpc.default_compression_algorithm': GZIP } : {});
+  const client = new Client(target.address, credentials.createInsecure(), { channelOverride: channel });
+  const watcher = new ConnectionWatcher('check', channel, NO_CONNECTION_EVENTS, pino({ enabled: false }), 0);
+  watcher.start();
+  const door = new FailureEvidenceCollector(target.address, target.tls, watcher);
+  const metadata = buildMetadata(target.metadata);
   try {
-    const started = performance.now();
-    const connected = await connect(client, args.connectTimeoutMs);
-    if (verbose)
-      err.write(
-        `establishing connection: ${connected ? 'ok' : 'failed'} (${(performance.now() - started).toFixed(1)} ms)\n`,
+    if (flags.verbose) log('establishing connection');
+    const connStart = performance.now();
+    const connected = await connect(client, flags.connectTimeoutMs);
+    const connMs = performance.now() - connStart;
+    if (connected !== 'ready') {
+      // One fail-fast call gives grpc-js's last connection error as evidence (in TRANSIENT_FAILURE it
+      // fails at once with it; still CONNECTING, it ends "Waiting for LB pick").
+      const outcome = await callUnary(
+        client,
+        HEALTH_CHECK,
+        { service: flags.service },
+        { deadlineMs: FAIL_FAST_MS, metadata, signal: new AbortController().signal },
       );
-    const controller = new AbortController();
-    // Not connected: one fail-fast call gives grpc-js's last connection error as evidence (in
-    // TRANSIENT_FAILURE it fails at once with it; still CONNECTING, it ends "Waiting for LB pick").
+      const code = outcome.kind === 'error' ? outcome.code : Status.DEADLINE_EXCEEDED;
+      const details = outcome.kind === 'error' ? outcome.details : 'connection not ready';
+      const reason = await door.classify({
+        code,
+        details,
+        connected: false,
+        ...(outcome.kind === 'error' ? { call: outcome.evidence, unary: true } : {}),
+      });
+      if (connected === 'timeout' && reason === 'connect_timeout')
+        log(
+          `timeout: failed to connect service "${flags.addr}" within ${formatGoDuration(flags.connectTimeoutMs)} (reason: ${reason})`,
+        );
+      else log(`error: failed to connect service at "${flags.addr}": ${details} (reason: ${reason})`);
+      return CHECK_EXIT.connectionFailure;
+    }
+    if (flags.verbose) log(`connection established (took ${formatGoDuration(Math.round(connMs))})`);
+    const rpcStart = performance.now();
     const outcome = await callUnary(
       client,
       HEALTH_CHECK,
-      { service },
-      {
-        deadlineMs: connected ? args.rpcTimeoutMs : FAIL_FAST_MS,
-        metadata: buildMetadata(spec.metadata),
-        signal: controller.signal,
-      },
+      { service: flags.service },
+      { deadlineMs: flags.rpcTimeoutMs, metadata, signal: new AbortController().signal },
     );
-    if (!connected) {
-      const details = outcome.kind === 'error' ? outcome.details : 'connection not ready';
-      const reason = classifyFailure({
-        code: outcome.kind === 'error' ? outcome.code : undefined,
-        details,
-        connected: false,
-      });
-      err.write(`error: connection failure: ${reason}: ${details}\n`);
-      return CHECK_EXIT.connectionFailure;
-    }
+    const rpcMs = performance.now() - rpcStart;
+    if (outcome.kind === 'cancelled') return CHECK_EXIT.rpcFailure;
     if (outcome.kind === 'error') {
-      if (outcome.code === Status.NOT_FOUND) {
-        out.write('service unknown\nstatus: SERVICE_UNKNOWN\n');
-        return CHECK_EXIT.notServing;
-      }
-      const reason = classifyFailure({ code: outcome.code, details: outcome.details, connected: true });
-      err.write(
-        `error: health rpc failed: ${reason}: ${Status[outcome.code] ?? outcome.code}: ${outcome.details}\n`,
-      );
+      // grpc.health.v1: NOT_FOUND is Check's answer for a service the server does not know.
+      const healthStatus = outcome.code === Status.NOT_FOUND ? ('SERVICE_UNKNOWN' as const) : undefined;
+      const reason = await door.classify({
+        code: outcome.code,
+        details: outcome.details,
+        call: outcome.evidence,
+        unary: true,
+        ...(healthStatus ? { healthStatus } : {}),
+      });
+      const suffix = ` (reason: ${reason})`;
+      if (reason === 'unimplemented')
+        log(
+          `error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ${outcome.details}${suffix}`,
+        );
+      else if (outcome.code === Status.DEADLINE_EXCEEDED)
+        log(`timeout: health rpc did not complete within ${formatGoDuration(flags.rpcTimeoutMs)}${suffix}`);
+      else log(`error: health rpc failed: ${goStatusError(outcome.code, outcome.details)}${suffix}`);
       return CHECK_EXIT.rpcFailure;
     }
-    if (outcome.kind === 'cancelled') return CHECK_EXIT.rpcFailure;
     const status = toHealthStatus(outcome.response.status);
-    if (verbose) err.write(`time elapsed: ${(performance.now() - started).toFixed(1)} ms\n`);
     if (status !== 'SERVING') {
-      err.write(`service unhealthy (responded with "${status}")\n`);
+      log(`service unhealthy (responded with "${status}")`);
       return CHECK_EXIT.notServing;
     }
-    out.write('status: SERVING\n');
+    if (flags.verbose)
+      log(
+        `time elapsed: connect=${formatGoDuration(Math.round(connMs))} rpc=${formatGoDuration(Math.round(rpcMs))}`,
+      );
+    log(`status: ${status}`);
     return CHECK_EXIT.serving;
   } finally {
+    watcher.markClosing();
     client.close();
   }
 }

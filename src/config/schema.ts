@@ -273,6 +273,7 @@ function makeShapeSchema(context: SchemaContext) {
     interval: positiveDuration.optional(),
     startup_grace: duration.optional(),
     keepalive: keepalive.optional(),
+    max_reconnect_backoff: positiveDuration.optional(),
     health: z.array(health).default([{ service: '', mode: 'watch' }]),
     rpcs: z.array(rpc).default([]),
     /** Probe every address the name resolves to, each on its own channel (fan-out.ts). */
@@ -327,6 +328,8 @@ function makeShapeSchema(context: SchemaContext) {
         interval: positiveDuration.default(15_000),
         /** After start, failures of a target that has not succeeded yet are not counted (0s: none). */
         startup_grace: duration.default(0),
+        /** Cap of the reconnect backoff (grpc-js's, and a Watch's re-open after an error). */
+        max_reconnect_backoff: positiveDuration.default(30_000),
         keepalive: z
           .strictObject({
             time: positiveDuration.default(30_000),
@@ -368,6 +371,7 @@ function resolveDefaults(config: RawConfig) {
       timeoutMs: defaults.timeout,
       intervalMs: defaults.interval,
       startupGraceMs: defaults.startup_grace,
+      maxReconnectBackoffMs: defaults.max_reconnect_backoff,
       keepalive: {
         timeMs: defaults.keepalive.time,
         timeoutMs: defaults.keepalive.timeout,
@@ -386,6 +390,7 @@ function resolveDefaults(config: RawConfig) {
         timeoutMs,
         intervalMs,
         startupGraceMs: t.startup_grace ?? defaults.startup_grace,
+        maxReconnectBackoffMs: t.max_reconnect_backoff ?? defaults.max_reconnect_backoff,
         keepalive: {
           timeMs: t.keepalive?.time ?? defaults.keepalive.time,
           timeoutMs: t.keepalive?.timeout ?? defaults.keepalive.timeout,

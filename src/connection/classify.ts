@@ -6,6 +6,7 @@ import { status as Status } from '@grpc/grpc-js';
 import type { DisconnectReason } from '../outcome/disconnect-reasons.js';
 import type { FailureReason } from '../outcome/failure-reasons.js';
 import type { HealthStatus } from '../outcome/health-statuses.js';
+import type { CallEvidence } from '../probes/call-evidence.js';
 import type { TransportEvidence } from './trace-tap.js';
 
 /** Everything known about one failed probe. */
@@ -18,39 +19,146 @@ export interface FailureEvidence {
   healthStatus?: HealthStatus;
   /** The call answered as required by the transport but an expectation on it was not met. */
   assertionFailed?: boolean;
+  /** What the client saw of the call (call-evidence.ts): headers, messages, who sent the status. */
+  call?: CallEvidence;
+  /** Who produced the status, when the caller knows (a timeout the probe gave itself is `client`). */
+  origin?: StatusOrigin;
+  /** The call was unary: a second response message is a protocol violation. */
+  unary?: boolean;
   /** A plaintext channel could not connect, and a TLS handshake with the same address succeeded. */
   peerSpeaksTls?: boolean;
+  /**
+   * A TLS channel could not connect, and a handshake with the same credentials failed (the server
+   * rejected us, a plaintext peer, a bad certificate): the TLS layer is the cause.
+   */
+  tlsHandshakeFailed?: boolean;
   /** Whether the target's channel was READY when the call failed. */
   connected?: boolean;
+  /** The connection under the call ended while the call ran, and how (the watcher's verdict). */
+  killedBy?: DisconnectReason;
 }
+
+/** Who produced the final status (SPEC "Provenance rule"). */
+export type StatusOrigin = 'server' | 'client';
+
+type Evidence = FailureEvidence & { details: string; origin: StatusOrigin };
 
 interface Rule {
   reason: FailureReason;
-  matches(e: Required<Pick<FailureEvidence, 'details'>> & FailureEvidence): boolean;
+  /** Why the rule holds, with the grpc-js 1.14 behaviour it relies on. */
+  matches(e: Evidence): boolean;
 }
 
 const has = (text: string, ...needles: string[]) => needles.some((n) => text.includes(n));
+const validCode = (code: number | undefined) =>
+  code !== undefined && Number.isInteger(code) && code >= 0 && code <= 16;
 
 /**
- * Ordered: the first rule that matches wins, so more specific evidence comes first. The texts are
- * grpc-js 1.14's (package.json pins ~1.14); each was provoked by a test in test/failure-reasons.test.ts.
+ * The texts grpc-js 1.14 writes into the statuses it synthesizes (subchannel-call.ts, transport.ts,
+ * load-balancing-call.ts, resolving-call.ts, client.ts, client-interceptors.ts, compression-filter.ts).
+ * Used only when the provenance tracer is off: a status whose text is none of these came from the server.
+ */
+const GRPC_JS_TEXTS: RegExp[] = [
+  /^No connection established/,
+  /^Name resolution failed/,
+  /^Failed to connect/,
+  /^Deadline exceeded/,
+  /^Waiting for LB pick/,
+  /^Received RST_STREAM with code \d+/,
+  /^Stream refused by server$/,
+  /^Call cancelled$/,
+  /^Connection dropped$/,
+  /^Bandwidth exhausted or memory limit exceeded$/,
+  /^Protocol not secure enough$/,
+  /^Received HTTP status code \d+$/,
+  /^No status information received$/,
+  /^Received message larger than max \(\d+ vs\. \d+\)$/,
+  /^Response message parsing error: /,
+  /^No message received$/,
+  /^Too many responses received$/,
+  /^Received compressed message but "grpc-encoding" header was identity$/,
+  /^Received message compressed with unsupported compression method /,
+  /^Failed to decompress /,
+  /^Channel closed before call started$/,
+  /^Cancelled on client$/,
+  /^(read|write|connect) E[A-Z]+/,
+];
+
+/** Who produced the status: the ledger's word where the tracer is on, else grpc-js's texts decide. */
+export function statusOrigin(e: FailureEvidence): StatusOrigin {
+  if (e.origin) return e.origin;
+  // The interceptor saw this very status and the ledger named its origin.
+  if (e.call?.origin && e.call.status && e.call.status.code === e.code && e.call.status.details === e.details)
+    return e.call.origin;
+  // A status that grpc-js replaced above the interceptor ("No message received" for an OK without a
+  // message, a parse error), or one no interceptor saw (a pick that never started a call): grpc-js's.
+  if (e.call?.origin !== undefined) return 'client';
+  if (e.code === undefined) return 'client';
+  const details = e.details ?? '';
+  return GRPC_JS_TEXTS.some((re) => re.test(details)) ? 'client' : 'server';
+}
+
+/**
+ * "Received message larger than max (N vs. M)" where N's four bytes are printable ASCII: the length
+ * prefix was text ("<htm", "{\"st"), a body that is not gRPC at all; a real message that size
+ * (over 538 MB) cannot be told from it and is no health answer anyway.
+ */
+function textLengthPrefix(details: string): boolean {
+  const match = /larger than max \((\d+) vs/.exec(details);
+  if (!match) return false;
+  const n = Number(match[1]);
+  const bytes = [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+  return bytes.every((b) => b >= 0x20 && b <= 0x7e);
+}
+
+const grpcContentType = (type: string | undefined) =>
+  type === undefined || type.startsWith('application/grpc');
+
+/**
+ * Ordered: the first rule that matches wins, so more specific evidence comes first. Rules on text read
+ * grpc-js 1.14's own texts (package.json pins ~1.14) and only for statuses grpc-js synthesized; a
+ * status the server sent is judged by its code. Each rule is provoked by test/fault-matrix.test.ts.
  */
 const RULES: Rule[] = [
   // An answer arrived; the verdict is about its content, not the transport.
   { reason: 'assertion_failed', matches: (e) => e.assertionFailed === true },
   // grpc.health.v1 answered (a status, or NOT_FOUND for an unknown service), just not SERVING.
   { reason: 'not_serving', matches: (e) => e.healthStatus !== undefined && e.healthStatus !== 'SERVING' },
+  // --- statuses the server (or a proxy) sent: their code alone decides -------------------------------
+  // grpc-status that is not a status number ("OK", "fine", 99): the peer broke the protocol.
+  { reason: 'protocol_error', matches: (e) => e.origin === 'server' && !validCode(e.code) },
+  { reason: 'unimplemented', matches: (e) => e.origin === 'server' && e.code === Status.UNIMPLEMENTED },
+  { reason: 'rpc_error', matches: (e) => e.origin === 'server' },
+  // --- statuses grpc-js synthesized from what the client saw ---------------------------------------
+  // No status code at all: 1.14's compression filter rejects a message it cannot decompress with a
+  // plain Error, which reaches the caller as a status without code or details.
+  { reason: 'protocol_error', matches: (e) => !validCode(e.code) },
+  // A second message on a unary call (call.ts gives this verdict at once).
+  { reason: 'protocol_error', matches: (e) => e.unary === true && (e.call?.messages ?? 0) > 1 },
+  // The connection under the call went away while it ran: by a GOAWAY (whatever its code; grpc-js
+  // then reports the session's error code as if it were an RST_STREAM), an EOF or a keepalive timeout.
+  {
+    reason: 'connection_reset',
+    matches: (e) => e.killedBy === 'connection_reset',
+  },
+  {
+    reason: 'connection_closed',
+    matches: (e) => e.killedBy !== undefined && e.killedBy !== 'shutdown',
+  },
   // resolver-dns.ts: "Name resolution failed for target dns:...", also carried into "No connection
   // established" once the channel gives up on the pick.
   { reason: 'dns_error', matches: (e) => has(e.details, 'Name resolution failed', 'ENOTFOUND', 'EAI_AGAIN') },
-  // subchannel connect error: "No connection established. Last error: connect ECONNREFUSED ...".
-  { reason: 'connection_refused', matches: (e) => has(e.details, 'ECONNREFUSED') },
+  // The TLS sniffs (failure-evidence.ts): a plaintext channel met a TLS server, or a TLS channel's
+  // handshake fails with its own credentials (no or a rejected client certificate, a plaintext peer).
+  { reason: 'tls_error', matches: (e) => e.peerSpeaksTls === true || e.tlsHandshakeFailed === true },
+  // subchannel connect error: "No connection established. Last error: connect ECONNREFUSED ...";
+  // a unix: socket that does not exist is ENOENT, a path that is no socket ECONNREFUSED.
+  { reason: 'connection_refused', matches: (e) => has(e.details, 'ECONNREFUSED', 'connect ENOENT') },
   // Node's TLS errors end up in the last connection error: verification, expiry, wrong host, a TLS
   // client meeting a plaintext server ("wrong version number"), alerts from the server (mTLS).
   {
     reason: 'tls_error',
     matches: (e) =>
-      e.peerSpeaksTls === true ||
       has(
         e.details,
         'certificate',
@@ -59,20 +167,50 @@ const RULES: Rule[] = [
         'wrong version number',
         'self-signed',
         'self signed',
-      ) ||
-      has(e.details, 'Hostname/IP does not match', 'ERR_TLS', 'unable to verify', 'handshake', 'alert'),
+        'Hostname/IP does not match',
+        'ERR_TLS',
+        'ERR_SSL',
+        'unable to verify',
+        'handshake',
+        'alert',
+      ),
   },
   // A TCP RST: Node's socket error is ECONNRESET ("read ECONNRESET", "connect ECONNRESET").
   { reason: 'connection_reset', matches: (e) => has(e.details, 'ECONNRESET', 'reset by peer') },
-  // call-stream: a response without grpc-status whose HTTP status is not 200: an LB or proxy page.
+  // subchannel-call.ts mapHttpStatusCode: a response without grpc-status. 200 is a gRPC peer that broke
+  // the protocol (trailers without grpc-status); anything else is an LB or proxy answering itself.
+  { reason: 'protocol_error', matches: (e) => has(e.details, 'Received HTTP status code 200') },
   { reason: 'http_error', matches: (e) => has(e.details, 'Received HTTP status code') },
-  // The peer is not a gRPC server: 200 and the stream ended without grpc-status, or an HTTP/1.1 peer
-  // (nghttp2 reports "Protocol error" before any stream exists).
+  // The stream decoder read a length prefix over the limit: a body that is not gRPC (its content-type
+  // says so, or the "length" is text) is a protocol error; a real gRPC message is too large.
   {
     reason: 'protocol_error',
-    matches: (e) => has(e.details, 'Call ended without gRPC status', 'Protocol error', 'protocol error'),
+    matches: (e) =>
+      has(e.details, 'larger than max') &&
+      ((e.call?.headers === true && !grpcContentType(e.call.contentType)) || textLengthPrefix(e.details)),
   },
-  { reason: 'message_too_large', matches: (e) => has(e.details, 'larger than max', 'larger than') },
+  { reason: 'message_too_large', matches: (e) => has(e.details, 'larger than max') },
+  // The peer is not a gRPC server: the stream ended without grpc-status (RST_STREAM NO_ERROR or an
+  // END_STREAM without trailers), an HTTP/1.1 peer (nghttp2 reports "Protocol error" before any stream
+  // exists), an answer that would not decode, OK without a message, a compressed message without
+  // (or with an unknown) grpc-encoding.
+  {
+    reason: 'protocol_error',
+    matches: (e) =>
+      has(
+        e.details,
+        'Call ended without gRPC status',
+        'No status information received',
+        'Protocol error',
+        'protocol error',
+        'Response message parsing error',
+        'No message received',
+        'Too many responses received',
+        'grpc-encoding',
+        'unsupported compression method',
+        'Failed to decompress',
+      ),
+  },
   // The connection went away under the call: subchannel-call's "Connection dropped", a session torn
   // down by a GOAWAY with an error code ("Session closed with error code N"), or EOF before the
   // HTTP/2 preface ("Failed to connect").
@@ -102,17 +240,15 @@ const RULES: Rule[] = [
   {
     reason: 'connect_timeout',
     matches: (e) =>
-      e.code === Status.DEADLINE_EXCEEDED && (has(e.details, 'Waiting for LB pick') || e.connected === false),
+      e.code === Status.DEADLINE_EXCEEDED &&
+      (has(e.details, 'Waiting for LB pick') || (e.connected === false && !has(e.details, 'remote_addr'))),
   },
   { reason: 'deadline_exceeded', matches: (e) => e.code === Status.DEADLINE_EXCEEDED },
-  { reason: 'unimplemented', matches: (e) => e.code === Status.UNIMPLEMENTED },
-  // Any other status the server chose on purpose (NOT_FOUND, PERMISSION_DENIED, INTERNAL, ...).
-  { reason: 'rpc_error', matches: (e) => e.code !== undefined && e.code !== Status.OK },
 ];
 
 /** Classifies one failed probe into the fixed enum; evidence no rule explains is `unknown`. */
 export function classifyFailure(evidence: FailureEvidence): FailureReason {
-  const e = { ...evidence, details: evidence.details ?? '' };
+  const e: Evidence = { ...evidence, details: evidence.details ?? '', origin: statusOrigin(evidence) };
   for (const rule of RULES) if (rule.matches(e)) return rule.reason;
   return 'unknown';
 }

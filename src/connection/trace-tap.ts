@@ -4,6 +4,7 @@
 
 import { logVerbosity, setLogger, setLogVerbosity } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { statusProvenance } from './status-provenance.js';
 
 /** What the transport said about how a socket ended, most telling first. */
 export type TransportEvidence =
@@ -59,6 +60,8 @@ class TraceTap {
   readonly #evidence = new Map<number, { evidence: TransportEvidence; at: number }>();
   #log: Logger | undefined;
   #installed = false;
+  /** grpc-js reads its tracer list once, at load; so is this, at first use. */
+  #provenance: boolean | undefined;
 
   /** Whether grpc-js was loaded with the tracers on (see trace-env.ts). */
   get tracing(): boolean {
@@ -66,8 +69,19 @@ class TraceTap {
     return names.includes('all') || names.includes('transport');
   }
 
-  install(log: Logger): void {
-    this.#log = log;
+  /** Whether grpc-js traces where statuses come from (status-provenance.ts) and the tap reads it. */
+  get tracingProvenance(): boolean {
+    if (!this.#installed) return false;
+    this.#provenance ??= (() => {
+      const names = (process.env.GRPC_NODE_TRACE ?? process.env.GRPC_TRACE ?? '').split(',');
+      return names.includes('all') || names.includes('subchannel_call');
+    })();
+    return this.#provenance;
+  }
+
+  /** Takes over grpc-js's logger; without a logger (the one-shot check) its own messages are dropped. */
+  install(log?: Logger): void {
+    if (log) this.#log = log;
     if (this.#installed) return;
     this.#installed = true;
     setLogVerbosity(logVerbosity.DEBUG);
@@ -84,6 +98,8 @@ class TraceTap {
   }
 
   #onLine(severity: 'debug' | 'info' | 'error', line: string): void {
+    // Per-call lines: fed to the provenance ledger, never logged (they carry response headers).
+    if (statusProvenance.onTraceLine(line)) return;
     const parsed = parseTraceLine(line);
     if (parsed) {
       this.#remember(parsed.socketId, parsed.evidence);

@@ -13,9 +13,11 @@ export const TROUBLESHOOTING_TABLES: TroubleshootingTables = {
     },
     {
       reason: 'connection_refused',
-      meaning: 'nothing listens: pod not ready, wrong port, server crashed',
-      check: "`kubectl get endpoints`, the container port, the server's logs and restarts",
-      symptom: '`connect ECONNREFUSED`',
+      meaning:
+        'nothing listens: pod not ready, wrong port, server crashed; a `unix:` socket that does not exist',
+      check:
+        "`kubectl get endpoints`, the container port, the socket path and its volume, the server's logs and restarts",
+      symptom: '`connect ECONNREFUSED`, `connect ENOENT` (unix socket)',
     },
     {
       reason: 'connect_timeout',
@@ -27,10 +29,10 @@ export const TROUBLESHOOTING_TABLES: TroubleshootingTables = {
     {
       reason: 'tls_error',
       meaning:
-        'TLS on one side only, wrong CA, expired or misnamed certificate, mTLS client certificate missing',
+        'TLS on one side only (either way round), wrong CA, expired or misnamed certificate, mTLS client certificate missing or rejected',
       check: '`tls:` block vs the server, `server_name`, `grpc_probe_tls_cert_expiry_timestamp_seconds`',
       symptom:
-        'certificate errors, `wrong version number`, `Hostname/IP does not match`, `alert certificate required`',
+        'certificate errors, `wrong version number`, `Hostname/IP does not match`, `alert certificate required`, or `Failed to connect` where a TLS handshake tells the cause',
     },
     {
       reason: 'connection_reset',
@@ -42,9 +44,10 @@ export const TROUBLESHOOTING_TABLES: TroubleshootingTables = {
     {
       reason: 'connection_closed',
       meaning:
-        'the connection ended under the call (FIN): pod killed, LB closed it, keepalive declared it dead',
+        'the connection ended under the call: pod killed, LB closed it, a GOAWAY, keepalive declared it dead',
       check: 'the disconnect reason at the same time (`keepalive_timeout`, `goaway_*`), pod restarts',
-      symptom: '"transport is closing", `Connection dropped`, EOF, `Failed to connect`',
+      symptom:
+        '"transport is closing", `Connection dropped`, EOF, `Failed to connect`; any call killed by a GOAWAY, whatever its code (grpc-js may word it as `RST_STREAM with code 1` or `Bandwidth exhausted`)',
     },
     {
       reason: 'stream_reset',
@@ -71,21 +74,25 @@ export const TROUBLESHOOTING_TABLES: TroubleshootingTables = {
     },
     {
       reason: 'http_error',
-      meaning: 'a non-gRPC HTTP answer: LB error page, ingress without HTTP/2 or gRPC routing, wrong path',
+      meaning:
+        'a non-gRPC HTTP answer: LB error page, ingress without HTTP/2 or gRPC routing, wrong path, rate limit',
       check: "ingress/LB backend protocol (HTTP/2, gRPC), routes, health of the LB's backends",
-      symptom: '`Received HTTP status code 502/503/404`',
+      symptom: '`Received HTTP status code 502/503/404/429` (no grpc-status)',
     },
     {
       reason: 'protocol_error',
-      meaning: 'the peer is not a gRPC server: an HTTP/1.1 server, a proxy that strips trailers',
-      check: 'that the port serves gRPC; proxies that must pass trailers (HTTP/2 end to end)',
-      symptom: '`Call ended without gRPC status`, `Protocol error`',
+      meaning:
+        'the peer is not (quite) a gRPC server: an HTTP/1.1 or non-HTTP peer, a web server on the port, a proxy that strips trailers, a broken server',
+      check:
+        "that the port serves gRPC; proxies that must pass trailers (HTTP/2 end to end); the server's framing and encoding",
+      symptom:
+        '`Call ended without gRPC status`, `Protocol error`, `No message received`, `Response message parsing error`, `Received HTTP status code 200`, a non-numeric grpc-status, an HTML or JSON body behind 200, two answers to a unary call, a compressed message without grpc-encoding',
     },
     {
       reason: 'message_too_large',
       meaning: 'the response exceeds the 4 MiB receive limit',
       check: "the method's response size, paging",
-      symptom: '`Received message larger than max`',
+      symptom: '`Received message larger than max` (a gRPC answer; a text body is `protocol_error`)',
     },
     {
       reason: 'unimplemented',
@@ -107,9 +114,10 @@ export const TROUBLESHOOTING_TABLES: TroubleshootingTables = {
     },
     {
       reason: 'rpc_error',
-      meaning: 'the server chose it: auth, bugs, dependencies',
+      meaning: 'the server chose it: auth, bugs, its own dependencies',
       check: "`grpc_probe_handled_total{grpc_code}`, server logs, the probe's metadata",
-      symptom: 'any other status the server sent (`PERMISSION_DENIED`, `INTERNAL`, ...)',
+      symptom:
+        'any other status the server sent (`PERMISSION_DENIED`, `INTERNAL`, `UNAVAILABLE "dial tcp ...: ECONNREFUSED"` from a proxy, a `DEADLINE_EXCEEDED` passed on from upstream, ...)',
     },
     {
       reason: 'unknown',

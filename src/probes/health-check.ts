@@ -50,7 +50,8 @@ export async function checkHealth(
   if (health === 'SERVING') {
     return { result: { success: true, code, durationSeconds: outcome.durationSeconds }, ...withHealth };
   }
-  const reason = await deps.evidence.classify({ code, details, healthStatus: health });
+  const call = outcome.kind === 'error' ? { call: outcome.evidence, unary: true } : {};
+  const reason = await deps.evidence.classify({ code, details, healthStatus: health, ...call });
   return {
     result: {
       success: false,
@@ -79,7 +80,9 @@ export async function recordedCheck(
   deps.observer.attempt(deps.target, deps.probe);
   const shot = await checkHealth(deps, timeoutMs, signal);
   if (!shot) return;
-  if (shot.healthStatus) deps.observer.healthStatus(deps.target, deps.service, shot.healthStatus);
+  // A Check without an answer (server down, every Check timing out) says nothing of health: UNKNOWN,
+  // never the last status seen.
+  deps.observer.healthStatus(deps.target, deps.service, shot.healthStatus ?? 'UNKNOWN');
   deps.observer.result(deps.target, deps.probe, shot.result);
 }
 

@@ -36,8 +36,6 @@ export class UnaryProbe implements Probe {
   readonly timeoutMs: number;
   readonly #ctx: UnaryProbeContext;
   readonly #task: PeriodicTask;
-  /** Whether the last verdict was a success, to log transitions and not every failed attempt. */
-  #wasOk: boolean | undefined;
 
   constructor(ctx: UnaryProbeContext) {
     this.name = ctx.rpc.name;
@@ -64,16 +62,8 @@ export class UnaryProbe implements Probe {
     observer.attempt(target, rpc.name);
     const result = await this.#run(signal, rpc.timeoutMs);
     if (result === undefined) return; // cancelled by us
+    // The runner's observer logs the first failure and the recovery (transition-log.ts).
     observer.result(target, rpc.name, result);
-    if (result.success !== this.#wasOk) {
-      this.#wasOk = result.success;
-      if (result.success) this.#ctx.log.info({ probe: rpc.name }, 'rpc probe succeeding');
-      else
-        this.#ctx.log.warn(
-          { probe: rpc.name, reason: result.reason, details: result.details },
-          'rpc probe failing',
-        );
-    }
   }
 
   /** One attempt as a verdict; undefined when it was cancelled. */
@@ -112,7 +102,10 @@ export class UnaryProbe implements Probe {
       const details = outcome.kind === 'ok' ? '' : outcome.details;
       // A failed call is classified as any other; only a probe that expects a specific non-OK status
       // (NOT_FOUND, say) turns another answer of the server into an unmet expectation.
-      const reason = code === Status.OK ? 'assertion_failed' : await evidence.classify({ code, details });
+      const reason =
+        outcome.kind === 'ok'
+          ? 'assertion_failed'
+          : await evidence.classify({ code, details, call: outcome.evidence, unary: true });
       const serverChose = expected.code !== Status.OK && (code === Status.OK || reason === 'rpc_error');
       return {
         success: false,

@@ -33,6 +33,8 @@ export interface ChannelSpec {
   metadata: Readonly<Record<string, MetadataValue>>;
   /** Replaces `grpc-pulse/<version>` as the user agent. */
   userAgent?: string;
+  /** Cap of grpc-js's reconnect backoff (default 30 s). */
+  maxReconnectBackoffMs?: number;
 }
 
 /** The ChannelSpec of a configured target (its tls.*_file keys hold the files' contents). */
@@ -50,7 +52,17 @@ export function channelSpec(target: TargetConfig): ChannelSpec {
     },
     keepalive: target.keepalive,
     metadata: target.metadata,
+    maxReconnectBackoffMs: target.maxReconnectBackoffMs,
   };
+}
+
+export const DEFAULT_MAX_RECONNECT_BACKOFF_MS = 30_000;
+
+/** The host of an :authority ("orders.example:443" → "orders.example", "[::1]:443" → "::1"). */
+export function authorityHost(authority: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(authority);
+  if (bracketed) return bracketed[1] ?? '';
+  return authority.replace(/:\d+$/, '');
 }
 
 function channelOptions(spec: ChannelSpec): ChannelOptions {
@@ -63,12 +75,15 @@ function channelOptions(spec: ChannelSpec): ChannelOptions {
     'grpc.keepalive_permit_without_calls': spec.keepalive.permitWithoutCalls ? 1 : 0,
     // Reconnect promptly after an outage (grpc-js defaults: 1 s initial, 120 s cap).
     'grpc.initial_reconnect_backoff_ms': 1000,
-    'grpc.max_reconnect_backoff_ms': 30_000,
+    'grpc.max_reconnect_backoff_ms': spec.maxReconnectBackoffMs ?? DEFAULT_MAX_RECONNECT_BACKOFF_MS,
     // A probe must see the raw outcome of each attempt, not one hidden by transparent retries.
     'grpc.enable_retries': 0,
   };
   if (spec.authority !== '') options['grpc.default_authority'] = spec.authority;
-  if (spec.tls?.serverName) options['grpc.ssl_target_name_override'] = spec.tls.serverName;
+  // The name the certificate must carry: server_name, else the authority (as grpc-go does when no
+  // server name is set), else grpc-js's default, the address's host.
+  const tlsName = spec.tls ? spec.tls.serverName || authorityHost(spec.authority) : '';
+  if (tlsName) options['grpc.ssl_target_name_override'] = tlsName;
   return options;
 }
 
@@ -83,8 +98,9 @@ function channelCredentials(tls: TlsSpec | undefined) {
   );
 }
 
-export function createChannel(spec: ChannelSpec): Channel {
-  return new Channel(spec.address, channelCredentials(spec.tls), channelOptions(spec));
+/** extra: grpc-js channel arguments on top (check's -gzip sets the default compression). */
+export function createChannel(spec: ChannelSpec, extra: ChannelOptions = {}): Channel {
+  return new Channel(spec.address, channelCredentials(spec.tls), { ...channelOptions(spec), ...extra });
 }
 
 /**

@@ -10,7 +10,6 @@ import {
   backendAddress,
   backendChannelTarget,
   parseAddressSource,
-  splitHostPort,
   targetAuthority,
 } from '../config/address.js';
 import type { TargetConfig } from '../config/schema.js';
@@ -28,19 +27,17 @@ export interface FanOutRunnerOptions {
   log: Logger;
 }
 
-/** The ChannelSpec of one backend: the target's, dialling only that address under the target's names. */
+/**
+ * The ChannelSpec of one backend: the target's, dialling only that address under the target's names.
+ * The authority is always set (the target's, else its address's host:port), so channel.ts takes the
+ * TLS name from it when no server_name is given: the Service name, never the backend's IP.
+ */
 export function backendChannelSpec(config: TargetConfig, backend: BackendAddress): ChannelSpec {
   const spec = channelSpec(config);
-  const own = targetAuthority(config.address);
-  const authority = config.authority !== '' ? config.authority : own;
-  // grpc-js takes the TLS name from the channel's own target (here an IP), never from the authority:
-  // name the address's host explicitly, as a plain target of this address would check it.
-  const host = splitHostPort(own)?.host ?? own;
   return {
     ...spec,
     address: backendChannelTarget(backend),
-    authority,
-    tls: spec.tls && { ...spec.tls, serverName: spec.tls.serverName !== '' ? spec.tls.serverName : host },
+    authority: config.authority !== '' ? config.authority : targetAuthority(config.address),
   };
 }
 

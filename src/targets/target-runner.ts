@@ -10,6 +10,7 @@ import { FailureEvidenceCollector } from '../probes/failure-evidence.js';
 import type { TargetPlan } from '../probes/plan.js';
 import type { PlannedProbe, Probe, ProbeContext } from '../probes/probe.js';
 import { withStartupGrace } from '../probes/startup-grace.js';
+import { withTransitionLogs } from '../probes/transition-log.js';
 import { type ChannelSpec, createChannel, metadataSource } from './channel.js';
 import type { TargetSink } from './sink.js';
 
@@ -77,8 +78,8 @@ export class TargetRunner {
         // Rebuilt when a from_file secret rotates (channel.ts metadataSource), cloned per call.
         metadata: (extra: Readonly<Record<string, MetadataValue>> = {}) =>
           metadataSource(spec.metadata, extra),
-        observer: withStartupGrace(sink, this.#options.startupGraceMs),
-        evidence: new FailureEvidenceCollector(spec.address, spec.tls === undefined, watcher),
+        observer: withTransitionLogs(withStartupGrace(sink, this.#options.startupGraceMs), this.#log),
+        evidence: new FailureEvidenceCollector(spec.address, spec.tls, watcher),
         connection: watcher,
         children: {
           add: (planned) => this.#addChild(planned),

@@ -15,6 +15,9 @@ export class NxdomainDnsServer {
   queries = 0;
   readonly #socket: Socket = createSocket('udp4');
 
+  /** rcode: 3 NXDOMAIN (the default), 2 SERVFAIL, 5 REFUSED. */
+  constructor(readonly rcode = 3) {}
+
   async start(): Promise<this> {
     this.#socket.on('message', (query, peer) => {
       this.queries += 1;
@@ -23,9 +26,9 @@ export class NxdomainDnsServer {
       let end = 12;
       while (end < query.length && query[end] !== 0) end += (query[end] ?? 0) + 1;
       const answer = Buffer.from(query.subarray(0, Math.min(query.length, end + 5)));
-      // Header: keep the id and RD, set QR=1 (response) and RA=1, RCODE=3 (NXDOMAIN); no answers.
+      // Header: keep the id and RD, set QR=1 (response) and RA=1, and the RCODE; no answers.
       answer[2] = 0x80 | ((query[2] ?? 0) & 0x01);
-      answer[3] = 0x80 | 0x03;
+      answer[3] = 0x80 | (this.rcode & 0x0f);
       answer.writeUInt16BE(1, 4);
       answer.writeUInt16BE(0, 6);
       answer.writeUInt16BE(0, 8);
