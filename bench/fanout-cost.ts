@@ -2,7 +2,7 @@
 // with 2 probes each, against one fan-out target with 64 backends × the same 2 probes, in-process, on
 // the same 64 loopback servers, each setup in fresh processes (alternating). Prints the render time and
 // bytes per series of both, and their ratio.
-// Run: npm run build && npx tsc -p tsconfig.bench.json && node --expose-gc .bench-dist/bench/fanout-cost.js
+// Run: npm run bench:fanout
 
 import { spawn } from 'node:child_process';
 import { createServer, type Server as NetServer } from 'node:net';
