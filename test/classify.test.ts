@@ -209,6 +209,11 @@ const ROWS: [string, FailureEvidence, FailureReason][] = [
   ],
   ['no code at all (compression filter)', { call: call({ headers: true }) }, 'protocol_error'],
   [
+    "no call at all (diagnose's raw TCP step)",
+    { details: 'connect ECONNREFUSED 127.0.0.1:9' },
+    'connection_refused',
+  ],
+  [
     'ended without status',
     seen(Status.INTERNAL, 'Received RST_STREAM with code 0 (Call ended without gRPC status)', 'client'),
     'protocol_error',

@@ -93,7 +93,8 @@ export function statusOrigin(e: FailureEvidence): StatusOrigin {
   // A status that grpc-js replaced above the interceptor ("No message received" for an OK without a
   // message, a parse error), or one no interceptor saw (a pick that never started a call): grpc-js's.
   if (e.call?.origin !== undefined) return 'client';
-  if (e.code === undefined) return 'client';
+  // No status, or no connection to carry one (diagnose's raw steps say so): the client's own verdict.
+  if (e.code === undefined || e.connected === false) return 'client';
   const details = e.details ?? '';
   return GRPC_JS_TEXTS.some((re) => re.test(details)) ? 'client' : 'server';
 }
@@ -130,9 +131,14 @@ const RULES: Rule[] = [
   { reason: 'unimplemented', matches: (e) => e.origin === 'server' && e.code === Status.UNIMPLEMENTED },
   { reason: 'rpc_error', matches: (e) => e.origin === 'server' },
   // --- statuses grpc-js synthesized from what the client saw ---------------------------------------
-  // No status code at all: 1.14's compression filter rejects a message it cannot decompress with a
-  // plain Error, which reaches the caller as a status without code or details.
-  { reason: 'protocol_error', matches: (e) => !validCode(e.code) },
+  // A code that is no status, or none at all where an answer arrived: 1.14's compression filter rejects
+  // a message it cannot decompress with a plain Error, which reaches the caller without code or details.
+  // (Evidence without a call, from `diagnose`'s raw steps, has no code and is judged by the rest.)
+  {
+    reason: 'protocol_error',
+    matches: (e) =>
+      (e.code !== undefined && !validCode(e.code)) || (e.code === undefined && e.call?.headers === true),
+  },
   // A second message on a unary call (call.ts gives this verdict at once).
   { reason: 'protocol_error', matches: (e) => e.unary === true && (e.call?.messages ?? 0) > 1 },
   // The connection under the call went away while it ran: by a GOAWAY (whatever its code; grpc-js

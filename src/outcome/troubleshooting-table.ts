@@ -14,7 +14,7 @@ export const TROUBLESHOOTING_TABLES: TroubleshootingTables = {
     {
       reason: 'connection_refused',
       meaning:
-        'nothing listens: pod not ready, wrong port, server crashed; a `unix:` socket that does not exist',
+        'nothing listens: pod not ready, wrong port, server crashed; a unix: socket that does not exist',
       check:
         "`kubectl get endpoints`, the container port, the socket path and its volume, the server's logs and restarts",
       symptom: '`connect ECONNREFUSED`, `connect ENOENT` (unix socket)',
