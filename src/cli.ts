@@ -138,9 +138,12 @@ async function run(configFile: string | undefined, flags: RunFlags): Promise<num
     app.reload().catch((err: unknown) => logger.error({ error: redactError(err) }, 'reload failed'));
   };
   let started = false;
-  const hangupBeforeStart = handleSignals((signal) => {
+  // A SIGHUP that arrives before the app has started (the signal may be delivered only once the event
+  // loop runs again, after handleSignals) is applied once it has.
+  let hangupBeforeStart = handleSignals((signal) => {
     if (signal !== 'SIGHUP') stop(signal);
     else if (started) reload();
+    else hangupBeforeStart = true;
   });
   try {
     await app.start();
