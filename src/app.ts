@@ -12,6 +12,7 @@ import { type Config, DEMO_TARGET_NAME, type TargetConfig } from './config/schem
 import { SecretFileWatcher } from './config/secret-watcher.js';
 import { traceTap } from './connection/trace-tap.js';
 import type { DemoOptions, DemoServer } from './demo/demo-server.js';
+import { BackendRecorder } from './metrics/backend-recorder.js';
 import { ConnectionRecorder } from './metrics/connection-recorder.js';
 import { MetricTable } from './metrics/metric-table.js';
 import { renderProbeResult } from './metrics/probe-exposition.js';
@@ -20,9 +21,16 @@ import { ProcessRecorder } from './metrics/process-recorder.js';
 import { buildServer } from './server/build-server.js';
 import { tlsServerOptions, type WebConfig } from './server/web-config.js';
 import { WebSecurity } from './server/web-security.js';
+import { BackendStatusBook } from './status/backend-status.js';
 import { StatusStore } from './status/status-store.js';
+import { FanOutRunner } from './targets/fan-out-runner.js';
 import { TARGET_SINK_METHODS, type TargetSink } from './targets/sink.js';
-import { type ReconcileSummary, TargetPrepareError, TargetSet } from './targets/target-set.js';
+import {
+  type ReconcileSummary,
+  type RunningTarget,
+  TargetPrepareError,
+  TargetSet,
+} from './targets/target-set.js';
 import { fanOut } from './util/fan-out.js';
 import { VERSION } from './version.js';
 
@@ -82,6 +90,31 @@ function demoTarget(config: Config, demo: DemoRunning): TargetConfig {
   };
 }
 
+/**
+ * Which backend /probe runs on: `&backend=` if given (fan-out targets only), else a fan-out target's
+ * first backend in address order; a plain target has none to choose.
+ */
+function chooseBackend(
+  runner: RunningTarget,
+  target: string,
+  backend: string | undefined,
+): { backend?: string } | { status: number; error: string } {
+  if (!(runner instanceof FanOutRunner)) {
+    return backend === undefined
+      ? {}
+      : { status: 400, error: `target "${target}" has no fan_out: there is no backend to choose` };
+  }
+  const known = runner.backends;
+  if (backend !== undefined && !known.includes(backend))
+    return {
+      status: 400,
+      error: `unknown backend "${backend}" for target "${target}" (known: ${known.join(', ') || 'none yet'})`,
+    };
+  const chosen = backend ?? known[0];
+  if (chosen === undefined) return { status: 503, error: `target "${target}" has no backends resolved yet` };
+  return { backend: chosen };
+}
+
 function splitHostPort(listen: string): { host: string; port: number } {
   const at = listen.lastIndexOf(':');
   return { host: listen.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(at + 1)) };
@@ -97,6 +130,8 @@ export class App {
   readonly #options: AppOptions;
   readonly #processRecorder: ProcessRecorder;
   readonly #status = new StatusStore();
+  /** Backends and resolutions of fan-out targets, joined into the status snapshot. */
+  readonly #backendStatus = new BackendStatusBook();
   readonly #targets: TargetSet;
   readonly #server: FastifyInstance;
   #watcher: ConfigWatcher | undefined;
@@ -121,7 +156,16 @@ export class App {
     const connectionRecorder = new ConnectionRecorder(this.#table);
     this.#processRecorder = new ProcessRecorder(this.registry, VERSION);
     this.#targets = new TargetSet({
-      sink: fanOut<TargetSink>([probeRecorder, connectionRecorder, this.#status], TARGET_SINK_METHODS),
+      sink: fanOut<TargetSink>(
+        [
+          probeRecorder,
+          connectionRecorder,
+          new BackendRecorder(this.#table),
+          this.#status,
+          this.#backendStatus,
+        ],
+        TARGET_SINK_METHODS,
+      ),
       log: this.#log,
     });
     this.#secretFiles = new SecretFileWatcher(this.#log);
@@ -135,12 +179,17 @@ export class App {
       metrics: () => this.metricsChunks(),
       logger: this.#log,
       isReady: () => this.#ready,
-      targets: () => this.#status.snapshot(),
+      targets: () => this.#backendStatus.decorate(this.#status.snapshot()),
       reload: () => this.reload(),
-      probe: (target, module, timeoutMs) => this.#probeNow(target, module, timeoutMs),
+      probe: (target, module, timeoutMs, backend) => this.#probeNow(target, module, timeoutMs, backend),
       version: VERSION,
-      statusView: () => this.#status.view(),
-      subscribe: (listener) => this.#status.subscribe(listener),
+      statusView: () => this.#backendStatus.decorate(this.#status.view(), false),
+      subscribe: (listener) => {
+        const stops = [this.#status.subscribe(listener), this.#backendStatus.subscribe(listener)];
+        return () => {
+          for (const stop of stops) stop();
+        };
+      },
       statusPage: () => ({
         runbookBaseUrl: this.#config.alerts.runbook_base_url,
         tlsWarningDays: this.#config.alerts.tls_warning_days,
@@ -162,6 +211,11 @@ export class App {
     const own = await this.registry.metrics();
     yield own.endsWith('\n') ? own : `${own}\n`;
     yield* this.#table.chunks();
+  }
+
+  /** The per-target series alone, rendered synchronously (bench/fanout-cost.ts times it). */
+  targetSeriesText(): string {
+    return this.#table.render();
   }
 
   /** The HTTP server, for inject() in tests. */
@@ -279,17 +333,25 @@ export class App {
   }
 
   /** One probe now, for GET /probe; its deadline is the smaller of its own timeout and the scrape's. */
-  async #probeNow(targetName: string, module: string | undefined, scrapeBudgetMs: number) {
+  async #probeNow(
+    targetName: string,
+    module: string | undefined,
+    scrapeBudgetMs: number,
+    backend: string | undefined,
+  ) {
     const runner = this.#targets.get(targetName);
     if (!runner) return { status: 404, error: `unknown target "${targetName}"` };
     const names = runner.probeNames;
     const name = module ?? names[0] ?? '';
-    const probe = runner.probe(name);
-    if (!probe)
+    if (!names.includes(name))
       return {
         status: 400,
         error: `unknown module "${name}" for target "${targetName}" (known: ${names.join(', ')})`,
       };
+    const choice = chooseBackend(runner, targetName, backend);
+    if ('error' in choice) return choice;
+    const probe = runner.probe(name, choice.backend);
+    if (!probe) return { status: 503, error: 'probe cancelled: grpc-pulse is reloading or stopping' };
     const started = performance.now();
     // A reload or shutdown that closes the runner cancels the attempt: 503, not a failure of the target.
     // close() also aborts what is in flight at once, before it waits for a running reload.

@@ -293,6 +293,12 @@ describe('config', () => {
       'rpc.yaml:11: targets[0].rpcs[0].stream.max_gap: hold needs max_gap: without it a stream that stops sending is never noticed',
     ],
     [
+      'a hold shorter than 1s',
+      'probetest.v1.Feed/Subscribe',
+      '        stream: { hold: 100ms, max_gap: 1s }\n',
+      'rpc.yaml:11: targets[0].rpcs[0].stream.hold: hold must be at least 1s',
+    ],
+    [
       'a bad duration',
       'probetest.v1.Feed/Subscribe',
       '        stream: { hold: 1m, max_gap: soon }\n',

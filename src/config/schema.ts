@@ -8,9 +8,11 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_DURATION_BUCKETS } from '../metrics/names.js';
 import { parseGrpcCode } from '../util/grpc-codes.js';
+import { checkIpList } from './address.js';
 import { alertOptions } from './alert-options.js';
 import { checkAcrossFields, custom } from './cross-field-checks.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
+import { checkFanOutTargets, fanOutSchema, resolveFanOut } from './fan-out.js';
 import { checkMetadataKey, checkMetadataValue, isBinaryKey, MAX_METADATA_BYTES } from './metadata.js';
 import { type MetadataValue, revealValue, Secret } from './secret.js';
 import { streamOptions } from './stream-options.js';
@@ -73,6 +75,7 @@ function checkAddress(text: string): string | undefined {
   if (text.startsWith('unix:')) {
     return text.length > 'unix:'.length ? undefined : `"${text}" names no socket path`;
   }
+  if (/^ipv[46]:/.test(text)) return checkIpList(text);
   const dns = /^dns:(?:\/\/([^/]*)\/)?(.*)$/.exec(text);
   // grpc-js takes the DNS server only as an IP literal (and throws building the channel otherwise).
   const server = dns?.[1];
@@ -290,6 +293,8 @@ function makeShapeSchema(context: SchemaContext) {
     max_reconnect_backoff: positiveDuration.optional(),
     health: z.array(health).default([{ service: '', mode: 'watch' as const }]),
     rpcs: z.array(rpc).default([]),
+    /** Probe every address the name resolves to, each on its own channel (fan-out.ts). */
+    fan_out: fanOutSchema.optional(),
   });
 
   const root = z.strictObject({
@@ -364,6 +369,7 @@ function makeSchema(context: SchemaContext) {
   // the rules therefore read the value defensively (a failed field keeps whatever it held).
   return makeShapeSchema(context)
     .superRefine(checkAcrossFields, { when: () => true })
+    .superRefine(checkFanOutTargets, { when: () => true })
     .transform(resolveDefaults);
 }
 
@@ -408,6 +414,7 @@ function resolveDefaults(config: RawConfig) {
           permitWithoutCalls: t.keepalive?.permit_without_calls ?? defaults.keepalive.permit_without_calls,
         },
         health: t.health,
+        ...resolveFanOut(t.fan_out),
         rpcs: t.rpcs.map(({ interval, timeout, ...r }) => ({
           ...r,
           intervalMs: interval ?? intervalMs,

@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { custom } from './cross-field-checks.js';
 
+/** The shortest hold: a held stream re-opens at once, so this caps it at one call a second. */
+const MIN_HOLD_MS = 1000;
+
 /** Built from schema.ts's duration type, so that durations parse and report the same everywhere. */
 export function streamOptions(duration: z.ZodType<number, string>) {
   return z
@@ -22,6 +25,9 @@ export function streamOptions(duration: z.ZodType<number, string>) {
     .superRefine((value, ctx) => {
       if ((value.messages === undefined) === (value.hold === undefined)) {
         custom(ctx, 'needs exactly one of messages: N or hold: DURATION');
+      } else if (value.hold !== undefined && value.hold < MIN_HOLD_MS) {
+        // A held stream is re-opened as soon as its hold ends: this bounds the calls it costs.
+        custom(ctx, 'hold must be at least 1s', ['hold']);
       } else if (value.hold !== undefined && value.max_gap === undefined) {
         custom(ctx, 'hold needs max_gap: without it a stream that stops sending is never noticed', [
           'max_gap',

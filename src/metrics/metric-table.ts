@@ -31,7 +31,10 @@ function flat(...parts: string[]): string {
 }
 
 function renderLabels(labelNames: readonly string[], labels: Labels, extra = ''): string {
-  const parts = labelNames.map((name) => `${name}="${escapeLabel(labels[name] ?? '')}"`);
+  // A label a series does not have (`backend` off fan-out targets) is left out, not written empty.
+  const parts = labelNames
+    .filter((name) => labels[name] !== undefined)
+    .map((name) => `${name}="${escapeLabel(labels[name] ?? '')}"`);
   if (extra !== '') parts.push(extra);
   return parts.length === 0 ? '' : `{${parts.join(',')}}`;
 }
@@ -89,8 +92,22 @@ function removeMatching(
   }
 }
 
+/**
+ * Who owns a series: its `target`, or `target/backend` for one backend of a fan-out target (the key its
+ * plan reports under, probes/plan.ts), so removeTarget() drops one backend's series and nothing else.
+ */
+/** The labels every series of a target (or of one backend of it) starts with. */
+export function targetLabels(plan: { name: string; backend?: string }): Labels {
+  return plan.backend === undefined ? { target: plan.name } : { target: plan.name, backend: plan.backend };
+}
+
+function ownerOf(labels: Labels): string {
+  const target = labels.target ?? '';
+  return labels.backend === undefined ? target : `${target}/${labels.backend}`;
+}
+
 interface Cell {
-  /** The `target` label, by which a target's series are removed (no copy of every label is kept). */
+  /** The series' owner, by which its series are removed (no copy of every label is kept). */
   target: string;
   prefix: string;
   value: number;
@@ -118,7 +135,7 @@ export class ScalarFamily {
     let cell = this.#cells.get(key);
     if (!cell) {
       cell = {
-        target: labels.target ?? '',
+        target: ownerOf(labels),
         prefix: flat(this.name, renderLabels(this.labelNames, labels), ' '),
         value: 0,
       };
@@ -143,7 +160,10 @@ export class ScalarFamily {
     if (cell) this.#index.delete(cell.target, key);
   }
 
-  /** Removes every series of a target that left the config (its own series only are touched). */
+  /**
+   * Removes every series of a target that left the config (or of one backend: `target/backend`); its
+   * own series only are touched.
+   */
   removeTarget(target: string): void {
     for (const key of this.#index.take(target)) this.#cells.delete(key);
   }
@@ -204,7 +224,7 @@ export class HistogramFamily {
     if (!cell) {
       const les = [...this.buckets.map(formatValue), '+Inf'];
       cell = {
-        target: labels.target ?? '',
+        target: ownerOf(labels),
         // flat(): these live as long as the target; a template literal would keep a tree of its parts.
         bucketPrefixes: les.map((le) =>
           flat(this.name, '_bucket', renderLabels(this.labelNames, labels, `le="${le}"`), ' '),

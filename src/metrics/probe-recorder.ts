@@ -9,7 +9,7 @@ import type { TargetPlan } from '../probes/plan.js';
 import type { ProbeSpec } from '../probes/probe.js';
 import type { TargetSink } from '../targets/sink.js';
 import { grpcCodeLabel } from '../util/grpc-codes.js';
-import type { HistogramFamily, MetricTable, ScalarFamily } from './metric-table.js';
+import { type HistogramFamily, type MetricTable, type ScalarFamily, targetLabels } from './metric-table.js';
 import { DEFAULT_DURATION_BUCKETS, METRICS } from './names.js';
 
 /** The part of the sink port this recorder implements: targets, probes and probe events. */
@@ -56,15 +56,18 @@ export class ProbeRecorder implements ProbeSink {
   readonly #streamMaxGap: ScalarFamily;
   /** Per `target\0probe`: the cells of a configured probe. Its presence means "configured". */
   readonly #probes = new Map<string, ProbeCells>();
-  /** Configured targets, each with the `#probes` and `#lastHealth` keys it owns (removal cost: its own). */
-  readonly #targets = new Map<string, Set<string>>();
+  /**
+   * Configured targets (and fan-out backends) by plan key: the labels their series start with, and the
+   * `#probes` and `#lastHealth` keys each owns (removal cost: its own).
+   */
+  readonly #targets = new Map<string, { labels: Readonly<Record<string, string>>; owned: Set<string> }>();
   /** Last health status per `target\0service`, to count transitions rather than repeats. */
   readonly #lastHealth = new Map<string, HealthStatus>();
   /** Probes whose success is continuous (a Watch reporting SERVING): last-success is "now" at scrape. */
   readonly #ongoing = new Set<ProbeCells>();
 
   constructor(table: MetricTable, buckets: readonly number[] = DEFAULT_DURATION_BUCKETS) {
-    const probe = ['target', 'probe'];
+    const probe = ['target', 'backend', 'probe'];
     this.#success = table.gauge(
       METRICS.probeSuccess,
       'Whether the last verdict of the probe was a success (1) or a failure (0).',
@@ -94,7 +97,7 @@ export class ProbeRecorder implements ProbeSink {
       'Unix time of the last successful probe.',
       probe,
     );
-    const health = ['target', 'health_service'];
+    const health = ['target', 'backend', 'health_service'];
     this.#healthStatus = table.gauge(
       METRICS.healthStatus,
       'Current health status of the service, one-hot over the status label.',
@@ -134,15 +137,19 @@ export class ProbeRecorder implements ProbeSink {
 
   /** Creates every series of a target, zeroed, with health status UNKNOWN. */
   addTarget(plan: TargetPlan): void {
-    if (!this.#targets.has(plan.name)) this.#targets.set(plan.name, new Set());
-    for (const probe of plan.probes) this.addProbe(plan.name, probe);
+    // A fan-out target's probes run per backend: each backend's plan brings its own series.
+    if (plan.fanOut) return;
+    if (!this.#targets.has(plan.key))
+      this.#targets.set(plan.key, { labels: targetLabels(plan), owned: new Set() });
+    for (const probe of plan.probes) this.addProbe(plan.key, probe);
   }
 
   /** Creates the series of one probe of a configured target, zeroed. */
   addProbe(target: string, probe: ProbeSpec): void {
-    const owned = this.#targets.get(target);
-    if (!owned) return;
-    const labels = { target, probe: probe.name };
+    const known = this.#targets.get(target);
+    if (!known) return;
+    const { labels: base, owned } = known;
+    const labels = { ...base, probe: probe.name };
     const failures = new Map(
       FAILURE_REASONS.map((reason) => [reason, this.#failures.cell({ ...labels, reason })]),
     );
@@ -166,37 +173,39 @@ export class ProbeRecorder implements ProbeSink {
     });
     if (!probe.health) return;
     const { service, watch } = probe.health;
-    const health = { target, health_service: service };
+    const health = { ...base, health_service: service };
     if (watch) this.#watchUp.set(health, 0);
     for (const status of HEALTH_STATUSES) this.#healthChanges.cell({ ...health, status });
-    this.#setHealthOneHot(target, service, 'UNKNOWN');
+    this.#setHealthOneHot(base, service, 'UNKNOWN');
     owned.add(`${target}\0${service}`);
     this.#lastHealth.set(`${target}\0${service}`, 'UNKNOWN');
   }
 
   /** Removes the series of one probe (and of its health service, if it had one). */
   removeProbe(target: string, spec: ProbeSpec): void {
+    const base = this.#targets.get(target)?.labels;
+    if (!base) return;
     const probe = spec.name;
     const healthService = spec.health?.service;
     const key = `${target}\0${probe}`;
     const cells = this.#probes.get(key);
     if (cells) this.#ongoing.delete(cells);
     this.#probes.delete(key);
-    this.#targets.get(target)?.delete(key);
-    for (const family of this.#probeFamilies()) family.removeMatching({ target, probe });
+    this.#targets.get(target)?.owned.delete(key);
+    for (const family of this.#probeFamilies()) family.removeMatching({ ...base, probe });
     if (healthService === undefined) return;
     for (const family of [this.#healthStatus, this.#healthChanges, this.#watchUp]) {
-      family.removeMatching({ target, health_service: healthService });
+      family.removeMatching({ ...base, health_service: healthService });
     }
     this.#lastHealth.delete(`${target}\0${healthService}`);
-    this.#targets.get(target)?.delete(`${target}\0${healthService}`);
+    this.#targets.get(target)?.owned.delete(`${target}\0${healthService}`);
   }
 
   /** Removes every series of a target that left the config. */
   removeTarget(name: string): void {
     for (const family of this.#probeFamilies()) family.removeTarget(name);
     for (const family of [this.#healthStatus, this.#healthChanges, this.#watchUp]) family.removeTarget(name);
-    for (const key of this.#targets.get(name) ?? []) {
+    for (const key of this.#targets.get(name)?.owned ?? []) {
       const cells = this.#probes.get(key);
       if (cells) this.#ongoing.delete(cells);
       this.#probes.delete(key);
@@ -215,7 +224,11 @@ export class ProbeRecorder implements ProbeSink {
     if (!cells) return;
     cells.success.value = result.success ? 1 : 0;
     if (result.code !== undefined)
-      this.#handled.inc({ target, probe, grpc_code: grpcCodeLabel(result.code) });
+      this.#handled.inc({
+        ...this.#targets.get(target)?.labels,
+        probe,
+        grpc_code: grpcCodeLabel(result.code),
+      });
     if (result.durationSeconds !== undefined) this.#duration.observe(cells.duration, result.durationSeconds);
     if (result.stream && cells.stream) {
       const { messages, firstMessageSeconds, maxGapSeconds } = result.stream;
@@ -236,22 +249,24 @@ export class ProbeRecorder implements ProbeSink {
   }
 
   healthStatus(target: string, service: string, status: HealthStatus): void {
-    if (!this.#targets.has(target)) return;
+    const base = this.#targets.get(target)?.labels;
+    if (!base) return;
     const key = `${target}\0${service}`;
     if (this.#lastHealth.get(key) === status) return;
     this.#lastHealth.set(key, status);
-    this.#healthChanges.inc({ target, health_service: service, status });
-    this.#setHealthOneHot(target, service, status);
+    this.#healthChanges.inc({ ...base, health_service: service, status });
+    this.#setHealthOneHot(base, service, status);
   }
 
   watchUp(target: string, service: string, up: boolean | undefined): void {
-    if (!this.#targets.has(target)) return;
-    const labels = { target, health_service: service };
+    const base = this.#targets.get(target)?.labels;
+    if (!base) return;
+    const labels = { ...base, health_service: service };
     if (up === undefined) this.#watchUp.remove(labels);
     else this.#watchUp.set(labels, up ? 1 : 0);
   }
 
-  /** Every family labelled (target, probe). */
+  /** Every family labelled (target, backend, probe). */
   #probeFamilies(): (ScalarFamily | HistogramFamily)[] {
     return [
       this.#success,
@@ -266,9 +281,9 @@ export class ProbeRecorder implements ProbeSink {
     ];
   }
 
-  #setHealthOneHot(target: string, service: string, current: HealthStatus): void {
+  #setHealthOneHot(base: Readonly<Record<string, string>>, service: string, current: HealthStatus): void {
     for (const status of HEALTH_STATUSES) {
-      this.#healthStatus.set({ target, health_service: service, status }, status === current ? 1 : 0);
+      this.#healthStatus.set({ ...base, health_service: service, status }, status === current ? 1 : 0);
     }
   }
 }

@@ -14,14 +14,36 @@ import { unaryProbe } from './unary.js';
 export interface TargetPlan {
   /** The `target` label. */
   readonly name: string;
+  /**
+   * What the runner's events are reported under and the sink removes: the name, or `name/backend`
+   * for one backend of a fan-out target (names cannot hold a "/", so keys never collide).
+   */
+  readonly key: string;
   readonly address: string;
+  /** The `backend` label (`ip:port`): set on the plan of one backend of a fan-out target. */
+  readonly backend?: string;
+  /** Set on a fan-out target's own plan: its probes run once per backend, under backend plans. */
+  readonly fanOut?: true;
   readonly probes: readonly PlannedProbe[];
+}
+
+/** The plan one backend of a fan-out target runs: the target's probes, reported under its own key. */
+export function backendPlan(target: TargetPlan, backend: string): TargetPlan {
+  return {
+    name: target.name,
+    key: `${target.name}/${backend}`,
+    address: backend,
+    backend,
+    probes: target.probes,
+  };
 }
 
 export function planTarget(config: TargetConfig): TargetPlan {
   return {
     name: config.name,
+    key: config.name,
     address: config.address,
+    ...(config.fanOut ? { fanOut: true as const } : {}),
     probes: [
       ...config.health.map((h) =>
         'discover' in h

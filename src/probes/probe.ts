@@ -76,7 +76,7 @@ export interface ProbeChildren {
 
 /** What a running target gives each of its probes. */
 export interface ProbeContext {
-  /** The `target` label. */
+  /** What the probe reports under: the target's plan key (its name, or `name/backend` for fan-out). */
   readonly target: string;
   /** A client on the target's own channel. */
   readonly client: Client;

@@ -21,11 +21,12 @@ export interface ServerDeps {
   /** Config loaded and probe loops started; never depends on target health. */
   isReady: () => boolean;
   targets: () => TargetStatus[];
-  /** Runs one probe now (GET /probe); a 4xx answer when the target or module is unknown. */
+  /** Runs one probe now (GET /probe); a 4xx answer when the target, module or backend is unknown. */
   probe: (
     target: string,
     module: string | undefined,
     timeoutMs: number,
+    backend?: string,
   ) => Promise<{ ok: { contentType: string; body: string } } | { status: number; error: string }>;
   /** Reloads the config; resolves with the errors when the new config was rejected. */
   reload: () => Promise<{ ok: true } | { ok: false; error: string }>;
@@ -85,17 +86,20 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
           .type('text/plain')
           .send(`config reload failed, the previous config keeps running:\n${result.error}\n`);
   });
-  app.get<{ Querystring: { target?: string; module?: string } }>('/probe', async (request, reply) => {
-    const { target, module } = request.query;
-    if (!target) return reply.code(400).type('text/plain').send('target parameter is missing\n');
-    // Answer before Prometheus gives up: its scrape timeout, less a margin for the exposition.
-    const header = Number(request.headers['x-prometheus-scrape-timeout-seconds']);
-    const timeoutMs =
-      Number.isFinite(header) && header > 0 ? Math.max(100, header * 1000 - SCRAPE_MARGIN_MS) : undefined;
-    const outcome = await deps.probe(target, module, timeoutMs ?? Number.POSITIVE_INFINITY);
-    if ('error' in outcome) return reply.code(outcome.status).type('text/plain').send(`${outcome.error}\n`);
-    return reply.type(outcome.ok.contentType).send(outcome.ok.body);
-  });
+  app.get<{ Querystring: { target?: string; module?: string; backend?: string } }>(
+    '/probe',
+    async (request, reply) => {
+      const { target, module, backend } = request.query;
+      if (!target) return reply.code(400).type('text/plain').send('target parameter is missing\n');
+      // Answer before Prometheus gives up: its scrape timeout, less a margin for the exposition.
+      const header = Number(request.headers['x-prometheus-scrape-timeout-seconds']);
+      const timeoutMs =
+        Number.isFinite(header) && header > 0 ? Math.max(100, header * 1000 - SCRAPE_MARGIN_MS) : undefined;
+      const outcome = await deps.probe(target, module, timeoutMs ?? Number.POSITIVE_INFINITY, backend);
+      if ('error' in outcome) return reply.code(outcome.status).type('text/plain').send(`${outcome.error}\n`);
+      return reply.type(outcome.ok.contentType).send(outcome.ok.body);
+    },
+  );
   app.get('/api/v1/targets', async () => ({ targets: deps.targets() }));
   registerStatusPage(app, {
     targets: deps.statusView ?? deps.targets,

@@ -95,7 +95,51 @@ function truncate(text: string): string {
   return text.length > MAX_DETAILS ? `${text.slice(0, MAX_DETAILS)}…` : text;
 }
 
-export class StatusStore implements TargetSink {
+/**
+ * A probe's status after one more result: last verdict, reason and details, and its history of runs
+ * (a run grows while verdict and reason stay). significant: the verdict or reason changed.
+ * Shared by StatusStore and BackendStatusBook.
+ */
+export function nextProbeStatus(
+  previous: ProbeStatus | undefined,
+  result: ProbeResult,
+  now: string,
+): { status: ProbeStatus; significant: boolean } {
+  const status: ProbeStatus = {
+    history: [],
+    ...previous,
+    success: result.success,
+    lastResultTime: now,
+  };
+  if (result.success) {
+    status.lastSuccessTime = now;
+    delete status.lastReason;
+    delete status.lastDetails;
+  } else {
+    status.lastReason = result.reason ?? 'unknown';
+    status.lastDetails = truncate(result.details ?? '');
+  }
+  const reason = result.success ? undefined : status.lastReason;
+  const run = status.history[0];
+  const significant = !run || run.success !== result.success || run.reason !== reason;
+  if (significant) {
+    status.history.unshift({
+      success: result.success,
+      ...(reason ? { reason } : {}),
+      count: 1,
+      since: now,
+      last: now,
+    });
+    status.history.length = Math.min(status.history.length, RUNS);
+  } else {
+    run.count++;
+    run.last = now;
+  }
+  return { status, significant };
+}
+
+/** Fan-out backends and resolutions are kept by BackendStatusBook (backend-status.ts). */
+export class StatusStore implements Omit<TargetSink, 'resolution'> {
   readonly #targets = new Map<string, TargetStatus>();
   readonly #listeners = new Set<StatusListener>();
 
@@ -116,6 +160,8 @@ export class StatusStore implements TargetSink {
   }
 
   addTarget(plan: TargetPlan): void {
+    // One backend of a fan-out target: BackendStatusBook's, and events under its key find no entry here.
+    if (plan.backend !== undefined) return;
     this.#targets.set(plan.name, {
       name: plan.name,
       address: plan.address,
@@ -127,7 +173,8 @@ export class StatusStore implements TargetSink {
       recentDisconnects: [],
       disconnectHistory: [],
     });
-    for (const probe of plan.probes) this.addProbe(plan.name, probe);
+    // A fan-out target's probes run per backend: their verdicts are in its `backends`.
+    if (!plan.fanOut) for (const probe of plan.probes) this.addProbe(plan.name, probe);
     this.#changed(true);
   }
 
@@ -172,44 +219,16 @@ export class StatusStore implements TargetSink {
     const t = this.#targets.get(target);
     if (!t) return;
     const now = new Date().toISOString();
-    const previous = t.probes[probe];
-    const status: ProbeStatus = {
-      history: [],
-      ...previous,
-      success: result.success,
-      lastResultTime: now,
-    };
-    if (result.success) {
-      status.lastSuccessTime = now;
-      delete status.lastReason;
-      delete status.lastDetails;
-    } else {
-      status.lastReason = result.reason ?? 'unknown';
-      status.lastDetails = truncate(result.details ?? '');
+    const { status, significant } = nextProbeStatus(t.probes[probe], result, now);
+    if (!result.success) {
       t.recentFailures.unshift({
         time: now,
         probe,
-        reason: status.lastReason,
+        reason: status.lastReason ?? 'unknown',
         ...(result.code !== undefined ? { grpcCode: grpcCodeLabel(result.code) } : {}),
-        details: status.lastDetails,
+        details: status.lastDetails ?? '',
       });
       t.recentFailures.length = Math.min(t.recentFailures.length, RECENT_EVENTS);
-    }
-    const reason = result.success ? undefined : status.lastReason;
-    const run = status.history[0];
-    const significant = !run || run.success !== result.success || run.reason !== reason;
-    if (significant) {
-      status.history.unshift({
-        success: result.success,
-        ...(reason ? { reason } : {}),
-        count: 1,
-        since: now,
-        last: now,
-      });
-      status.history.length = Math.min(status.history.length, RUNS);
-    } else {
-      run.count++;
-      run.last = now;
     }
     t.probes[probe] = status;
     this.#changed(significant);

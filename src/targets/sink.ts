@@ -5,6 +5,7 @@ import type { ConnectionObserver } from '../connection/watcher.js';
 import type { TargetPlan } from '../probes/plan.js';
 import type { ProbeObserver, ProbeSpec } from '../probes/probe.js';
 import type { MethodTable } from '../util/fan-out.js';
+import type { DiscoveryStatus } from './backend-discovery.js';
 
 /** Everything a target reports: its arrival and departure, its probes' events, its connection's. */
 export interface TargetSink extends ProbeObserver, ConnectionObserver {
@@ -16,6 +17,8 @@ export interface TargetSink extends ProbeObserver, ConnectionObserver {
   addProbe(target: string, probe: ProbeSpec): void;
   /** A probe found at run time went away: drop its series. */
   removeProbe(target: string, probe: ProbeSpec): void;
+  /** A fan-out target resolved its name again (or failed to): how its backend set stands. */
+  resolution(target: string, status: DiscoveryStatus): void;
 }
 
 /** Every method of TargetSink, for fanOut(); a method added to the interface must be added here. */
@@ -24,6 +27,7 @@ export const TARGET_SINK_METHODS: MethodTable<TargetSink> = {
   removeTarget: true,
   addProbe: true,
   removeProbe: true,
+  resolution: true,
   attempt: true,
   result: true,
   healthStatus: true,

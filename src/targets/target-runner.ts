@@ -71,9 +71,9 @@ export class TargetRunner {
     try {
       // channelOverride: the client uses our channel; the address and credentials here are then unused.
       const client = new Client(spec.address, credentials.createInsecure(), { channelOverride: channel });
-      const watcher = new ConnectionWatcher(plan.name, channel, sink, this.#log, spec.keepalive.timeMs);
+      const watcher = new ConnectionWatcher(plan.key, channel, sink, this.#log, spec.keepalive.timeMs);
       const context: ProbeContext = {
-        target: plan.name,
+        target: plan.key,
         client,
         // Rebuilt when a from_file secret rotates (channel.ts metadataSource), cloned per call.
         metadata: (extra: Readonly<Record<string, MetadataValue>> = {}) =>
@@ -122,7 +122,7 @@ export class TargetRunner {
 
   #addChild(planned: PlannedProbe): void {
     if (!this.#context || this.#closed || this.#probes.has(planned.name)) return;
-    this.#options.sink.addProbe(this.plan.name, planned);
+    this.#options.sink.addProbe(this.plan.key, planned);
     const probe = planned.create(this.#context);
     this.#probes.set(planned.name, probe);
     probe.start();
@@ -133,6 +133,6 @@ export class TargetRunner {
     if (!probe || this.plan.probes.some((p) => p.name === name)) return;
     this.#probes.delete(name);
     await probe.close();
-    this.#options.sink.removeProbe(this.plan.name, probe);
+    this.#options.sink.removeProbe(this.plan.key, probe);
   }
 }

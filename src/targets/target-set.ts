@@ -8,8 +8,12 @@ import type { TargetConfig } from '../config/schema.js';
 import { Secret } from '../config/secret.js';
 import { planTarget, type TargetPlan } from '../probes/plan.js';
 import { channelSpec } from './channel.js';
+import { FanOutRunner } from './fan-out-runner.js';
 import type { TargetSink } from './sink.js';
 import { TargetRunner } from './target-runner.js';
+
+/** A running target: one runner, or a fan-out runner with one per backend. */
+export type RunningTarget = TargetRunner | FanOutRunner;
 
 export interface TargetSetDeps {
   /** Where every target reports (the recorders and the status store, fanned out). */
@@ -38,7 +42,7 @@ const BATCH = 100;
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Running {
-  runner: TargetRunner;
+  runner: RunningTarget;
   fingerprint: string;
   config: TargetConfig;
   plan: TargetPlan;
@@ -69,7 +73,7 @@ export class TargetSet {
     this.#deps = deps;
   }
 
-  get(name: string): TargetRunner | undefined {
+  get(name: string): RunningTarget | undefined {
     return this.#running.get(name)?.runner;
   }
 
@@ -113,6 +117,7 @@ export class TargetSet {
           const current = this.#running.get(name);
           this.#running.delete(name);
           await current?.runner.close();
+          if (current?.runner instanceof FanOutRunner) current.runner.forget();
           this.#deps.sink.removeTarget(name);
         }),
       );
@@ -141,6 +146,11 @@ export class TargetSet {
 
   #prepare(target: TargetConfig, fingerprint: string): Running {
     const { sink, log } = this.#deps;
+    if (target.fanOut) {
+      const fanOut = new FanOutRunner({ config: target, sink, log });
+      fanOut.prepare();
+      return { runner: fanOut, fingerprint, config: target, plan: fanOut.plan };
+    }
     const plan = planTarget(target);
     const runner = new TargetRunner({
       plan,
