@@ -2,6 +2,8 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
@@ -11,15 +13,25 @@ export function percentile(values: number[], p: number): number {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** CPU seconds (user + system) and RSS bytes of a process, from /proc (Linux). */
-export function procStats(pid: number): { cpuSeconds: number; rssBytes: number } {
+export interface ProcStats {
+  /** user + system CPU seconds since the process started. */
+  cpuSeconds: number;
+  rssBytes: number;
+  /** RssAnon: the process's private memory (heap, stacks, buffers), without the mapped binary. */
+  anonBytes: number;
+}
+
+/** CPU and memory of a process, from /proc (Linux). */
+export function procStats(pid: number): ProcStats {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime, fields 14 and 15 of stat
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuSeconds: ticks / 100, rssBytes: rssKb * 1024 };
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+  return { cpuSeconds: ticks / 100, rssBytes: kb('VmRSS'), anonBytes: kb('RssAnon') };
 }
+
+export const mib = (bytes: number) => bytes / 2 ** 20;
 
 /** A long-running child process whose output is searched for a line. */
 export class Child {
@@ -64,6 +76,28 @@ export class Child {
 export async function getText(url: string, headers: Record<string, string> = {}): Promise<string> {
   const response = await fetch(url, { headers });
   return response.text();
+}
+
+/** One scrape as Prometheus makes it: the bytes on the wire, the time to the last byte, the text. */
+export async function scrape(
+  url: string,
+  gzip: boolean,
+): Promise<{ ms: number; wireBytes: number; text: string; encoding: string }> {
+  const started = performance.now();
+  const body = await new Promise<{ raw: Buffer; encoding: string }>((resolve, reject) => {
+    const request = get(url, { headers: gzip ? { 'accept-encoding': 'gzip' } : {} }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (c: Buffer) => chunks.push(c));
+      response.on('end', () =>
+        resolve({ raw: Buffer.concat(chunks), encoding: String(response.headers['content-encoding'] ?? '') }),
+      );
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
+  const ms = performance.now() - started;
+  const text = (body.encoding === 'gzip' ? gunzipSync(body.raw) : body.raw).toString('utf8');
+  return { ms, wireBytes: body.raw.length, text, encoding: body.encoding };
 }
 
 export function round(value: number, digits = 2): number {

@@ -11,7 +11,7 @@ import { redactError } from './config/redact.js';
 import { type Config, DEMO_TARGET_NAME, type TargetConfig } from './config/schema.js';
 import { SecretFileWatcher } from './config/secret-watcher.js';
 import { traceTap } from './connection/trace-tap.js';
-import { DEMO_PROTO, DEMO_SERVICE, type DemoOptions, DemoServer } from './demo/demo-server.js';
+import type { DemoOptions, DemoServer } from './demo/demo-server.js';
 import { ConnectionRecorder } from './metrics/connection-recorder.js';
 import { MetricTable } from './metrics/metric-table.js';
 import { renderProbeResult } from './metrics/probe-exposition.js';
@@ -39,10 +39,18 @@ export interface AppOptions {
   enableLifecycle?: boolean;
 }
 
+/** The running demo server: where it listens and what it serves. */
+interface DemoRunning {
+  address: string;
+  service: string;
+  proto: string;
+}
+
 export type ReloadResult = { ok: true } | { ok: false; error: string };
 
 /** The demo target as if it had been configured: both health services watched, and the Echo rpc. */
-function demoTarget(config: Config, address: string): TargetConfig {
+function demoTarget(config: Config, demo: DemoRunning): TargetConfig {
+  const { address, service: DEMO_SERVICE, proto: DEMO_PROTO } = demo;
   return {
     name: DEMO_TARGET_NAME,
     address,
@@ -95,7 +103,7 @@ export class App {
   readonly #web: WebSecurity | undefined;
   readonly #secretFiles: SecretFileWatcher;
   #demo: DemoServer | undefined;
-  #demoAddress: string | undefined;
+  #demoRunning: DemoRunning | undefined;
   #ready = false;
   #closing: Promise<void> | undefined;
   /** One-off /probe calls in flight. */
@@ -124,7 +132,7 @@ export class App {
       ...(tls ? { https: tlsServerOptions(tls) } : {}),
       ...(web ? { secure: (server: FastifyInstance) => web.install(server) } : {}),
       lifecycleEnabled: () => options.enableLifecycle === true || this.#config.server.enable_lifecycle,
-      metrics: () => this.metricsText(),
+      metrics: () => this.metricsChunks(),
       logger: this.#log,
       isReady: () => this.#ready,
       targets: () => this.#status.snapshot(),
@@ -144,8 +152,16 @@ export class App {
 
   /** The exposition: prom-client's process and build metrics, then the per-target series. */
   async metricsText(): Promise<string> {
+    let text = '';
+    for await (const piece of this.metricsChunks()) text += piece;
+    return text;
+  }
+
+  /** The exposition in pieces, as GET /metrics streams it. */
+  async *metricsChunks(): AsyncGenerator<string> {
     const own = await this.registry.metrics();
-    return `${own.endsWith('\n') ? own : `${own}\n`}${this.#table.render()}`;
+    yield own.endsWith('\n') ? own : `${own}\n`;
+    yield* this.#table.chunks();
   }
 
   /** The HTTP server, for inject() in tests. */
@@ -159,9 +175,12 @@ export class App {
     if (!traceTap.tracing)
       this.#log.warn('grpc-js transport tracer is off: disconnect reasons will be "unknown"');
     if (this.#config.demo.enabled) {
+      // Loaded only when enabled: a sidecar's config never pays for the demo's server and protos.
+      const { DemoServer, DEMO_PROTO, DEMO_SERVICE } = await import('./demo/demo-server.js');
       this.#demo = new DemoServer(this.#options.demo);
-      this.#demoAddress = await this.#demo.start();
-      this.#log.info({ address: this.#demoAddress }, 'demo target started');
+      const address = await this.#demo.start();
+      this.#demoRunning = { address, service: DEMO_SERVICE, proto: DEMO_PROTO };
+      this.#log.info({ address }, 'demo target started');
     }
     await this.#targets.apply(this.#desiredTargets(this.#config));
     this.#secretFiles.update(this.#runningConfigs());
@@ -185,7 +204,7 @@ export class App {
     this.#ready = true;
     const targets = this.#desiredTargets(this.#config).length;
     this.#log.info(
-      { url, targets, demo: this.#demoAddress !== undefined, version: VERSION },
+      { url, targets, demo: this.#demoRunning !== undefined, version: VERSION },
       'grpc-pulse ready',
     );
     return url;
@@ -292,7 +311,7 @@ export class App {
   #desiredTargets(config: Config): TargetConfig[] {
     const targets = [...config.targets];
     // The demo runs from start to exit; its target follows the current defaults.
-    if (this.#demoAddress) targets.push(demoTarget(config, this.#demoAddress));
+    if (this.#demoRunning) targets.push(demoTarget(config, this.#demoRunning));
     return targets;
   }
 

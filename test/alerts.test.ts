@@ -224,6 +224,30 @@ describe('generated rules', () => {
       'alerts.server.min_calls_per_second',
     ]);
   });
+
+  it('accepts a server selector only as PromQL label matchers, so every generated expression parses', () => {
+    const server = (selector: string) =>
+      `demo: { enabled: true }\nalerts:\n  server:\n    enabled: true\n    selector: ${JSON.stringify(selector)}\n`;
+    for (const good of ['', 'namespace="shop"', ` job=~"api-.*" , env!='dev',`, 'a="x\\"}y"']) {
+      const rules = rulesOf(server(good));
+      expect(
+        rules.some((r) => 'alert' in r && r.alert === 'GrpcServerLoadSkew'),
+        good,
+      ).toBe(true);
+    }
+    for (const bad of [
+      'namespace="shop"}',
+      'foo',
+      'a="x" b="y"',
+      '"}) or vector(1) #',
+      'a="x',
+      'a=~"x"} or on() up{',
+    ]) {
+      const problems = configProblems(server(bad));
+      expect(problems, bad).toHaveLength(1);
+      expect(problems[0], bad).toMatch(/^alerts\.server\.selector: expected /);
+    }
+  });
 });
 
 describe('promtool', () => {

@@ -267,13 +267,13 @@ describe('config checks with .proto files', () => {
     );
   });
 
-  it('rejects a streaming method, saying only unary methods are probed', () => {
+  it('rejects a server-streaming method without stream:, saying how to probe it', () => {
     const text = rpcConfig(
       '127.0.0.1:1',
       `      - name: p\n        method: probetest.v1.Echo/Watch\n        ${fromFiles}\n`,
     );
     expect(() => parseConfigText(text, 'rpc.yaml', { baseDir: process.cwd(), env: {} })).toThrow(
-      'rpc.yaml:9: targets[0].rpcs[0].method: probetest.v1.Echo/Watch is a server-streaming method; only unary methods can be probed',
+      'rpc.yaml:9: targets[0].rpcs[0].method: probetest.v1.Echo/Watch is a server-streaming method; probe it with stream: { messages: N } or { hold: D }',
     );
   });
 
@@ -290,7 +290,11 @@ describe('config checks with .proto files', () => {
 
 describe('demo', () => {
   it('probes the demo Echo rpc out of the box', async () => {
-    const running = await app('server: { listen: "127.0.0.1:0" }\ndemo: { enabled: true }\n');
+    // The demo follows the defaults; a short interval, because an rpc probe's first run falls at a
+    // random point of its whole interval (src/probes/scheduler.ts).
+    const running = await app(
+      'server: { listen: "127.0.0.1:0" }\ndemo: { enabled: true }\ndefaults: { interval: 2s, timeout: 1s }\n',
+    );
     await waitFor(
       () => running.metric('grpc_probe_handled_total', { target: 'demo', probe: 'echo', grpc_code: 'OK' }),
       (v) => v !== undefined && v >= 1,

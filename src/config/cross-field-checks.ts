@@ -99,6 +99,11 @@ export function checkAcrossFields(config: Loose<RawConfig>, ctx: z.RefinementCtx
     }
     const services = new Set<unknown>();
     health.forEach((h, j) => {
+      if (h.discover !== undefined && health.findIndex((o) => o.discover !== undefined) !== j) {
+        custom(ctx, 'discover: list is given twice', at('health', j, 'discover'));
+        return;
+      }
+      if (h.discover !== undefined) return;
       if (services.has(h.service))
         custom(ctx, `duplicate health service "${h.service}"`, at('health', j, 'service'));
       services.add(h.service);
@@ -108,10 +113,10 @@ export function checkAcrossFields(config: Loose<RawConfig>, ctx: z.RefinementCtx
       if (typeof r.name !== 'string') return;
       if (rpcNames.has(r.name)) custom(ctx, `duplicate rpc name "${r.name}"`, at('rpcs', j, 'name'));
       rpcNames.add(r.name);
-      if (r.name === 'health' || r.name.startsWith('health:')) {
+      if (r.name === 'health' || r.name.startsWith('health:') || r.name === 'health_list') {
         custom(
           ctx,
-          'rpc names "health" and "health:*" are reserved for health probes',
+          'rpc names "health", "health:*" and "health_list" are reserved for health probes',
           at('rpcs', j, 'name'),
         );
       }

@@ -25,7 +25,7 @@ export function checkProtoRpcs(config: Config): PathProblem[] {
         problems.push({ path: at('proto', 'files'), message: `cannot load: ${(err as Error).message}` });
         return;
       }
-      const method = resolveMethod(root, rpc.method);
+      const method = resolveMethod(root, rpc.method, rpc.stream ? 'server_stream' : 'unary');
       if ('error' in method) {
         problems.push({ path: at('method'), message: method.error });
         return;

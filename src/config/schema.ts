@@ -13,6 +13,7 @@ import { checkAcrossFields, custom } from './cross-field-checks.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 import { checkMetadataKey, checkMetadataValue, isBinaryKey, MAX_METADATA_BYTES } from './metadata.js';
 import { type MetadataValue, revealValue, Secret } from './secret.js';
+import { streamOptions } from './stream-options.js';
 import { checkTlsFiles } from './tls-check.js';
 
 /** What parsing needs from outside: where relative paths start, and the environment for `from_env`. */
@@ -197,17 +198,31 @@ function makeShapeSchema(context: SchemaContext) {
       for (const { field, message } of checkTlsFiles(value)) custom(ctx, message, [field]);
     });
 
-  const health = z.strictObject({
-    /** "" asks about the whole server. */
-    service: z
-      .string()
-      .default('')
-      .refine((s) => s === '' || SERVICE_NAME_RE.test(s), {
-        error: 'invalid service name (expected "" or a name such as orders.v1.Orders)',
-      }),
-    /** watch keeps a Health/Watch stream open and falls back to check where Watch is UNIMPLEMENTED. */
-    mode: z.enum(['watch', 'check']).default('watch'),
-  });
+  /** One health entry: a service (watched or checked), or `discover: list` (gRFC A90 Health/List). */
+  const health = z
+    .strictObject({
+      /** "" asks about the whole server. */
+      service: z
+        .string()
+        .refine((s) => s === '' || SERVICE_NAME_RE.test(s), {
+          error: 'invalid service name (expected "" or a name such as orders.v1.Orders)',
+        })
+        .optional(),
+      /** watch keeps a Health/Watch stream open and falls back to check where Watch is UNIMPLEMENTED. */
+      mode: z.enum(['watch', 'check']).optional(),
+      /** Watch every service the server's Health/List names, found again on every connection. */
+      discover: z.literal('list').optional(),
+    })
+    .superRefine((value, ctx) => {
+      if (value.discover !== undefined && (value.service !== undefined || value.mode !== undefined)) {
+        custom(ctx, 'discover: list takes no service or mode (every listed service is watched)');
+      }
+    })
+    .transform((value): { discover: 'list' } | { service: string; mode: 'watch' | 'check' } =>
+      value.discover
+        ? { discover: value.discover }
+        : { service: value.service ?? '', mode: value.mode ?? 'watch' },
+    );
 
   const expect = z.strictObject({
     /** The status the call must end with. */
@@ -250,6 +265,8 @@ function makeShapeSchema(context: SchemaContext) {
       interval: positiveDuration.optional(),
       timeout: positiveDuration.optional(),
       expect: expect.prefault({}),
+      /** A server-streaming method (SPEC "Config"): `messages: N` per call, or a stream held open. */
+      stream: streamOptions(positiveDuration).optional(),
     })
     .superRefine((value, ctx) => {
       if ((value.proto !== undefined) === value.reflection) {
@@ -271,7 +288,7 @@ function makeShapeSchema(context: SchemaContext) {
     startup_grace: duration.optional(),
     keepalive: keepalive.optional(),
     max_reconnect_backoff: positiveDuration.optional(),
-    health: z.array(health).default([{ service: '', mode: 'watch' }]),
+    health: z.array(health).default([{ service: '', mode: 'watch' as const }]),
     rpcs: z.array(rpc).default([]),
   });
 
@@ -408,7 +425,10 @@ export function configSchema(context: SchemaContext) {
 /** A complete, validated configuration. */
 export type Config = z.output<ReturnType<typeof makeSchema>>;
 export type TargetConfig = Config['targets'][number];
-export type HealthConfig = TargetConfig['health'][number];
+export type HealthEntry = TargetConfig['health'][number];
+/** A health entry that names a service (not `discover: list`). */
+export type HealthConfig = Extract<HealthEntry, { service: string }>;
+export type StreamConfig = NonNullable<RpcConfig['stream']>;
 export type RpcConfig = TargetConfig['rpcs'][number];
 export type TlsConfig = NonNullable<TargetConfig['tls']>;
 export type AlertOptions = Config['alerts'];

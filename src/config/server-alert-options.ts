@@ -2,6 +2,7 @@
 // gRPC server metrics (src/alerts/server-rules.ts), in the conventions the application exports.
 
 import { z } from 'zod';
+import { selectorProblem } from '../alerts/selector.js';
 import { GRPC_CODE_LABELS, parseGrpcCode } from '../util/grpc-codes.js';
 import { parseDuration } from './duration.js';
 
@@ -61,7 +62,13 @@ export const serverAlertOptions = z
       .default([...SERVER_CONVENTION_NAMES])
       .refine((list) => new Set(list).size === list.length, { error: 'lists a convention twice' }),
     /** Label matchers put into every server expression, e.g. `namespace="shop"`. "" judges every server. */
-    selector: z.string().default(''),
+    selector: z
+      .string()
+      .default('')
+      .superRefine((text, ctx) => {
+        const problem = selectorProblem(text);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     /** Labels every server alert is grouped by (one alert per value combination). */
     group_by: z
       .array(labelName)

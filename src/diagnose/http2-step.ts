@@ -2,11 +2,10 @@
 // streams, window size, max frame size) and the PING round trip. A failure here, after TCP and TLS
 // worked, is a peer that does not speak HTTP/2 (an HTTP/1.1 server, a plaintext client on a TLS port).
 
-import { status as Status } from '@grpc/grpc-js';
 import { speaksTls } from '../connection/tls-sniff.js';
 import type { Endpoint } from './endpoint.js';
 import { RawSession } from './h2-session.js';
-import { failed, step, stopwatch } from './step.js';
+import { failed, step, stopwatch, transportEvidence } from './step.js';
 import type { StepResult } from './types.js';
 
 const PINGS = 3;
@@ -17,11 +16,6 @@ export async function http2Step(endpoint: Endpoint, timeoutMs: number): Promise<
   const elapsed = stopwatch();
   const opened = await RawSession.open(endpoint, timeoutMs);
   if ('error' in opened) {
-    const evidence = {
-      details: opened.error,
-      connected: false,
-      ...(opened.timeout ? { code: Status.DEADLINE_EXCEEDED } : {}),
-    };
     // A plaintext client meeting a TLS server sees only a closed connection: ask the port directly.
     const peerSpeaksTls =
       !endpoint.tls &&
@@ -34,7 +28,9 @@ export async function http2Step(endpoint: Endpoint, timeoutMs: number): Promise<
       elapsed(),
       opened.error,
       'connection',
-      opened.closed && !peerSpeaksTls ? 'connection_closed' : { ...evidence, peerSpeaksTls },
+      opened.closed && !peerSpeaksTls
+        ? 'connection_closed'
+        : transportEvidence(opened.error, { timeout: opened.timeout, connected: false, peerSpeaksTls }),
     );
     return peerSpeaksTls
       ? {
@@ -59,11 +55,7 @@ export async function http2Step(endpoint: Endpoint, timeoutMs: number): Promise<
         elapsed(),
         `${settings}; no PING answered within ${timeoutMs} ms`,
         'connection',
-        {
-          code: Status.DEADLINE_EXCEEDED,
-          details: 'PING not answered',
-          connected: true,
-        },
+        transportEvidence('PING not answered', { timeout: true, connected: true }),
       );
     }
     const detail = `${settings}; PING RTT ${Math.min(...rtts).toFixed(2)} ms (min of ${rtts.length})`;

@@ -7,7 +7,7 @@ import type { DiagnoseOptions } from './args.js';
 import type { Endpoint } from './endpoint.js';
 import { RawSession, type SessionEnd } from './h2-session.js';
 import { maxConnectionAgeStep } from './max-connection-age.js';
-import { failed, seconds, step, stopwatch, waitAtMost } from './step.js';
+import { failed, seconds, step, stopwatch, transportEvidence, waitAtMost } from './step.js';
 import type { Findings, IdleCutoffBy, StepResult } from './types.js';
 
 /** Two GOAWAYs this close together on the idle and the busy connection are one drain, not an idle timeout. */
@@ -99,7 +99,7 @@ export function idleVerdict(
             ms,
             `the idle connection failed after ${seconds(idle.atMs)}: ${idle.message}`,
             'connection',
-            { details: idle.message, connected: true },
+            transportEvidence(idle.message, { connected: true }),
           ),
         ),
         findings: {},
@@ -125,10 +125,13 @@ export async function idleAndAgeSteps(
   ]);
   try {
     if ('error' in idle) {
-      const result = failed('idle-test', elapsed(), idle.error, 'connection', {
-        details: idle.error,
-        connected: false,
-      });
+      const result = failed(
+        'idle-test',
+        elapsed(),
+        idle.error,
+        'connection',
+        transportEvidence(idle.error, { timeout: idle.timeout, connected: false }),
+      );
       return { steps: [failedAsWarn(result)], findings: {} };
     }
     const watching =

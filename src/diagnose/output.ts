@@ -77,17 +77,38 @@ function keepaliveWindow(f: Findings): string | undefined {
   return `keepalive.time ${parts.filter((s) => s !== '').join(' and ')}`;
 }
 
+/** Longest detail the table prints of one step; `--json` carries all of it. */
+export const TABLE_DETAIL_MAX = 400;
+
+/**
+ * Control characters (C0, DEL, C1) and the bidirectional overrides, which a remote server can put into
+ * a status message or a service name: printed raw they would move the cursor, recolour or rewrite the
+ * terminal, or reorder the line. Each one is shown as its \u escape instead.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters it escapes.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text from a remote server made safe for one line of a terminal, at most `max` characters. */
+export function terminalText(text: string, max = TABLE_DETAIL_MAX): string {
+  const safe = text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const chars = [...safe];
+  if (chars.length <= max) return safe;
+  return `${chars.slice(0, max).join('')}… (${chars.length - max} more characters: --json has all)`;
+}
+
 export function renderTable(report: Report, code: number): string {
   const rows = report.steps;
   const nameWidth = Math.max(4, ...rows.map((s) => s.name.length));
-  const lines = [`grpc-pulse diagnose ${report.address}`, ''];
+  const lines = [`grpc-pulse diagnose ${terminalText(report.address)}`, ''];
   lines.push(`  ${'STEP'.padEnd(nameWidth)}  STATUS   ${'TIME'.padStart(9)}  DETAIL`);
   const indent = ' '.repeat(nameWidth + 2 + 9 + 11 + 2);
   for (const s of rows) {
     const time = s.status === 'skipped' ? '-' : `${s.ms.toFixed(1)} ms`;
-    lines.push(`  ${s.name.padEnd(nameWidth)}  ${s.status.padEnd(7)}  ${time.padStart(9)}  ${s.detail}`);
-    if (s.cause) lines.push(`${indent}cause: ${s.cause}`);
-    if (s.fix) lines.push(`${indent}fix:   ${s.fix}`);
+    lines.push(
+      `  ${s.name.padEnd(nameWidth)}  ${s.status.padEnd(7)}  ${time.padStart(9)}  ${terminalText(s.detail)}`,
+    );
+    if (s.cause) lines.push(`${indent}cause: ${terminalText(s.cause)}`);
+    if (s.fix) lines.push(`${indent}fix:   ${terminalText(s.fix)}`);
   }
   lines.push('');
   const found = findingsLine(report.findings);
@@ -98,7 +119,7 @@ export function renderTable(report: Report, code: number): string {
   const warnings = rows.filter((s) => s.status === 'warn').length;
   lines.push(
     firstFail
-      ? `summary: FAIL at ${firstFail.name}: ${firstFail.detail} (exit ${code})`
+      ? `summary: FAIL at ${firstFail.name}: ${terminalText(firstFail.detail, TABLE_DETAIL_MAX / 2)} (exit ${code})`
       : `summary: ok${warnings > 0 ? ` with ${warnings} warning${warnings > 1 ? 's' : ''}` : ''} (exit ${code})`,
   );
   return `${lines.join('\n')}\n`;

@@ -7,7 +7,7 @@
 import type { DiagnoseOptions } from './args.js';
 import type { Endpoint } from './endpoint.js';
 import { GOAWAY_ENHANCE_YOUR_CALM, RawSession } from './h2-session.js';
-import { failed, seconds, step, stopwatch, waitAtMost } from './step.js';
+import { failed, seconds, step, stopwatch, transportEvidence, waitAtMost } from './step.js';
 import type { Findings, StepResult } from './types.js';
 
 /** Pings per interval: one more than gRFC A8's default max_ping_strikes (2), so a rejection shows. */
@@ -39,10 +39,13 @@ export async function pingTestStep(
   const elapsed = stopwatch();
   const opened = await RawSession.open(endpoint, options.connectTimeoutMs);
   if ('error' in opened) {
-    const result = failed('ping-test', elapsed(), opened.error, 'connection', {
-      details: opened.error,
-      connected: false,
-    });
+    const result = failed(
+      'ping-test',
+      elapsed(),
+      opened.error,
+      'connection',
+      transportEvidence(opened.error, { timeout: opened.timeout, connected: false }),
+    );
     const { layer: _layer, ...rest } = result;
     return { step: { ...rest, status: 'warn' }, findings: {} };
   }

@@ -1,6 +1,7 @@
 // Helpers every diagnose step uses: a monotonic stopwatch and the shape of a failed step, whose cause
 // and fix come from the shared table (causes.ts) by the classified reason.
 
+import { status as Status } from '@grpc/grpc-js';
 import { classifyFailure, type FailureEvidence } from '../connection/classify.js';
 import type { FailureReason } from '../outcome/failure-reasons.js';
 import { causeAndFix } from './causes.js';
@@ -25,6 +26,25 @@ export function failed(
 ): StepResult {
   const reason = typeof evidence === 'string' ? evidence : classifyFailure(evidence);
   return { name, status: 'fail', ms, detail: `${reason}: ${detail}`, layer, reason, ...causeAndFix(reason) };
+}
+
+/**
+ * Evidence of a failure this client saw on its own socket (connect, handshake, a raw HTTP/2 session),
+ * shaped as grpc-js reports a transport failure: a status it synthesized itself (origin `client`),
+ * UNAVAILABLE or, after a timeout, DEADLINE_EXCEEDED. Without a code the classifier would read it as
+ * a peer that sent no status (protocol_error), and without the origin as a status the server chose.
+ */
+export function transportEvidence(
+  details: string,
+  facts: { timeout?: boolean; connected: boolean; peerSpeaksTls?: boolean },
+): FailureEvidence {
+  return {
+    code: facts.timeout ? Status.DEADLINE_EXCEEDED : Status.UNAVAILABLE,
+    details,
+    origin: 'client',
+    connected: facts.connected,
+    ...(facts.peerSpeaksTls !== undefined ? { peerSpeaksTls: facts.peerSpeaksTls } : {}),
+  };
 }
 
 export function skipped(name: string, why: string): StepResult {

@@ -2,9 +2,8 @@
 // out and reset are told apart by the socket's own error (ECONNREFUSED, no answer, ECONNRESET).
 
 import { Socket } from 'node:net';
-import { status as Status } from '@grpc/grpc-js';
 import type { ResolvedAddress } from './dns-step.js';
-import { failed, step, stopwatch } from './step.js';
+import { failed, step, stopwatch, transportEvidence } from './step.js';
 import type { StepResult } from './types.js';
 
 /** Most addresses connected to (a name with hundreds of records is bounded). */
@@ -62,12 +61,10 @@ export async function tcpSteps(
         elapsed(),
         `${target}: ${result.message}`,
         'connection',
-        result.timeout
-          ? { code: Status.DEADLINE_EXCEEDED, details: result.message, connected: false }
-          : // SPEC: a Unix socket that does not exist is connection_refused, like nothing listening.
-            result.code === 'ENOENT'
-            ? 'connection_refused'
-            : { details: result.message, connected: false },
+        // SPEC: a Unix socket that does not exist is connection_refused, like nothing listening.
+        result.code === 'ENOENT'
+          ? 'connection_refused'
+          : transportEvidence(result.message, { timeout: result.timeout, connected: false }),
       );
     }),
   );

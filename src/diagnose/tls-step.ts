@@ -4,12 +4,11 @@
 // still shown.
 
 import { checkServerIdentity, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
-import { status as Status } from '@grpc/grpc-js';
 import { classifyFailure } from '../connection/classify.js';
 import type { FailureReason } from '../outcome/failure-reasons.js';
 import { causeAndFix } from './causes.js';
 import { type Endpoint, openSocket, tlsName } from './endpoint.js';
-import { failed, step, stopwatch } from './step.js';
+import { failed, step, stopwatch, transportEvidence } from './step.js';
 import type { StepResult } from './types.js';
 
 /** A certificate closer than this to expiry is a warning. */
@@ -115,11 +114,7 @@ function handshake(socket: TLSSocket, endpoint: Endpoint, ms: number): StepResul
 
 /** The classifier's reason for a failed handshake; one it cannot place is still a TLS failure. */
 function handshakeFailure(details: string, timeout: boolean): FailureReason {
-  const reason = classifyFailure({
-    details,
-    connected: false,
-    ...(timeout ? { code: Status.DEADLINE_EXCEEDED } : {}),
-  });
+  const reason = classifyFailure(transportEvidence(details, { timeout, connected: false }));
   return reason === 'unknown' ? 'tls_error' : reason;
 }
 

@@ -6,6 +6,9 @@
 
 type Labels = Readonly<Record<string, string>>;
 
+/** About 150 kB of text, rendered in well under a millisecond here (bench/RESULTS.md "Scrape cost"). */
+const SERIES_PER_CHUNK = 2000;
+
 const escapeLabel = (value: string) =>
   value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const escapeHelp = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
@@ -150,13 +153,21 @@ export class ScalarFamily {
     removeMatching(this.#cells, this.#index, this.labelNames, labels);
   }
 
-  render(out: string[]): void {
+  /** The family's text in pieces of at most `perChunk` series (the first piece has the header). */
+  *chunks(perChunk: number): Generator<string> {
     if (this.#cells.size === 0) return;
-    out.push(`# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${this.type}\n`);
-    // One string per family, built by appending (V8 ropes): cheaper than an array entry per series.
-    let text = '';
-    for (const cell of this.#cells.values()) text += `${cell.prefix}${formatValue(cell.value)}\n`;
-    out.push(text);
+    // Built by appending (V8 ropes): cheaper than an array entry per series.
+    let text = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${this.type}\n`;
+    let series = 0;
+    for (const cell of this.#cells.values()) {
+      text += `${cell.prefix}${formatValue(cell.value)}\n`;
+      if (++series === perChunk) {
+        yield text;
+        text = '';
+        series = 0;
+      }
+    }
+    if (text !== '') yield text;
   }
 }
 
@@ -194,11 +205,12 @@ export class HistogramFamily {
       const les = [...this.buckets.map(formatValue), '+Inf'];
       cell = {
         target: labels.target ?? '',
-        bucketPrefixes: les.map(
-          (le) => `${this.name}_bucket${renderLabels(this.labelNames, labels, `le="${le}"`)} `,
+        // flat(): these live as long as the target; a template literal would keep a tree of its parts.
+        bucketPrefixes: les.map((le) =>
+          flat(this.name, '_bucket', renderLabels(this.labelNames, labels, `le="${le}"`), ' '),
         ),
-        sumPrefix: `${this.name}_sum${renderLabels(this.labelNames, labels)} `,
-        countPrefix: `${this.name}_count${renderLabels(this.labelNames, labels)} `,
+        sumPrefix: flat(this.name, '_sum', renderLabels(this.labelNames, labels), ' '),
+        countPrefix: flat(this.name, '_count', renderLabels(this.labelNames, labels), ' '),
         counts: new Float64Array(les.length),
         sum: 0,
         count: 0,
@@ -226,10 +238,11 @@ export class HistogramFamily {
     removeMatching(this.#cells, this.#index, this.labelNames, labels);
   }
 
-  render(out: string[]): void {
+  /** The family's text in pieces of about `perChunk` series; one histogram is never split. */
+  *chunks(perChunk: number): Generator<string> {
     if (this.#cells.size === 0) return;
-    out.push(`# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} histogram\n`);
-    let text = '';
+    let text = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} histogram\n`;
+    let series = 0;
     for (const cell of this.#cells.values()) {
       let cumulative = 0;
       for (let i = 0; i < cell.bucketPrefixes.length; i++) {
@@ -237,8 +250,14 @@ export class HistogramFamily {
         text += `${cell.bucketPrefixes[i]}${cumulative}\n`;
       }
       text += `${cell.sumPrefix}${formatValue(cell.sum)}\n${cell.countPrefix}${cell.count}\n`;
+      series += cell.bucketPrefixes.length + 2;
+      if (series >= perChunk) {
+        yield text;
+        text = '';
+        series = 0;
+      }
     }
-    out.push(text);
+    if (text !== '') yield text;
   }
 }
 
@@ -270,10 +289,17 @@ export class MetricTable {
   }
 
   render(): string {
+    return [...this.chunks()].join('');
+  }
+
+  /**
+   * The exposition in pieces of about `perChunk` series, for a server that yields to the event loop
+   * between them (a 1,000-target scrape is ~100,000 series: one synchronous render stalls every probe).
+   * Series added or removed while a scrape is under way are simply in it or not (Map iteration).
+   */
+  *chunks(perChunk = SERIES_PER_CHUNK): Generator<string> {
     for (const fn of this.#beforeRender) fn();
-    const out: string[] = [];
-    for (const family of this.#families) family.render(out);
-    return out.join('');
+    for (const family of this.#families) yield* family.chunks(perChunk);
   }
 
   /** Registers a family; a second family of the same name would render an invalid exposition. */

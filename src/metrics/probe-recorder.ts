@@ -33,6 +33,12 @@ interface ProbeCells {
   duration: ReturnType<HistogramFamily['cell']>;
   /** Failures by reason, in FAILURE_REASONS order. */
   failures: Map<string, { value: number }>;
+  /** A stream probe's grpc_probe_stream_* cells. */
+  stream?: {
+    messages: { value: number };
+    firstMessage: ReturnType<HistogramFamily['cell']>;
+    maxGap: { value: number };
+  };
 }
 
 export class ProbeRecorder implements ProbeSink {
@@ -45,6 +51,9 @@ export class ProbeRecorder implements ProbeSink {
   readonly #healthStatus: ScalarFamily;
   readonly #healthChanges: ScalarFamily;
   readonly #watchUp: ScalarFamily;
+  readonly #streamMessages: ScalarFamily;
+  readonly #streamFirstMessage: HistogramFamily;
+  readonly #streamMaxGap: ScalarFamily;
   /** Per `target\0probe`: the cells of a configured probe. Its presence means "configured". */
   readonly #probes = new Map<string, ProbeCells>();
   /** Configured targets, each with the `#probes` and `#lastHealth` keys it owns (removal cost: its own). */
@@ -101,6 +110,22 @@ export class ProbeRecorder implements ProbeSink {
       'Whether the health Watch stream is open (1) or not (0).',
       health,
     );
+    this.#streamMessages = table.counter(
+      METRICS.streamMessages,
+      'Messages received by a stream probe.',
+      probe,
+    );
+    this.#streamFirstMessage = table.histogram(
+      METRICS.streamFirstMessage,
+      'Time from opening a probe stream to its first message, in seconds.',
+      probe,
+      buckets,
+    );
+    this.#streamMaxGap = table.gauge(
+      METRICS.streamMaxGap,
+      'Longest gap between messages of the current (or last) probe stream, in seconds.',
+      probe,
+    );
     table.onRender(() => {
       const now = Date.now() / 1000;
       for (const cells of this.#ongoing) cells.lastSuccess.value = now;
@@ -129,6 +154,15 @@ export class ProbeRecorder implements ProbeSink {
       lastSuccess: this.#lastSuccess.cell(labels),
       duration: this.#duration.cell(labels),
       failures,
+      ...(probe.stream
+        ? {
+            stream: {
+              messages: this.#streamMessages.cell(labels),
+              firstMessage: this.#streamFirstMessage.cell(labels),
+              maxGap: this.#streamMaxGap.cell(labels),
+            },
+          }
+        : {}),
     });
     if (!probe.health) return;
     const { service, watch } = probe.health;
@@ -149,10 +183,7 @@ export class ProbeRecorder implements ProbeSink {
     if (cells) this.#ongoing.delete(cells);
     this.#probes.delete(key);
     this.#targets.get(target)?.delete(key);
-    for (const family of [this.#success, this.#attempts, this.#failures, this.#handled, this.#lastSuccess]) {
-      family.removeMatching({ target, probe });
-    }
-    this.#duration.removeMatching({ target, probe });
+    for (const family of this.#probeFamilies()) family.removeMatching({ target, probe });
     if (healthService === undefined) return;
     for (const family of [this.#healthStatus, this.#healthChanges, this.#watchUp]) {
       family.removeMatching({ target, health_service: healthService });
@@ -163,11 +194,8 @@ export class ProbeRecorder implements ProbeSink {
 
   /** Removes every series of a target that left the config. */
   removeTarget(name: string): void {
-    for (const family of [this.#success, this.#attempts, this.#failures, this.#handled, this.#lastSuccess]) {
-      family.removeTarget(name);
-    }
+    for (const family of this.#probeFamilies()) family.removeTarget(name);
     for (const family of [this.#healthStatus, this.#healthChanges, this.#watchUp]) family.removeTarget(name);
-    this.#duration.removeTarget(name);
     for (const key of this.#targets.get(name) ?? []) {
       const cells = this.#probes.get(key);
       if (cells) this.#ongoing.delete(cells);
@@ -189,6 +217,13 @@ export class ProbeRecorder implements ProbeSink {
     if (result.code !== undefined)
       this.#handled.inc({ target, probe, grpc_code: grpcCodeLabel(result.code) });
     if (result.durationSeconds !== undefined) this.#duration.observe(cells.duration, result.durationSeconds);
+    if (result.stream && cells.stream) {
+      const { messages, firstMessageSeconds, maxGapSeconds } = result.stream;
+      cells.stream.messages.value += messages;
+      if (firstMessageSeconds !== undefined)
+        this.#streamFirstMessage.observe(cells.stream.firstMessage, firstMessageSeconds);
+      if (maxGapSeconds !== undefined) cells.stream.maxGap.value = maxGapSeconds;
+    }
     if (result.success) {
       cells.lastSuccess.value = Date.now() / 1000;
       if (result.ongoing) this.#ongoing.add(cells);
@@ -214,6 +249,21 @@ export class ProbeRecorder implements ProbeSink {
     const labels = { target, health_service: service };
     if (up === undefined) this.#watchUp.remove(labels);
     else this.#watchUp.set(labels, up ? 1 : 0);
+  }
+
+  /** Every family labelled (target, probe). */
+  #probeFamilies(): (ScalarFamily | HistogramFamily)[] {
+    return [
+      this.#success,
+      this.#attempts,
+      this.#failures,
+      this.#handled,
+      this.#lastSuccess,
+      this.#duration,
+      this.#streamMessages,
+      this.#streamFirstMessage,
+      this.#streamMaxGap,
+    ];
   }
 
   #setHealthOneHot(target: string, service: string, current: HealthStatus): void {

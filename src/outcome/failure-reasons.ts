@@ -10,6 +10,8 @@ export const FAILURE_REASONS = [
   'connection_closed',
   'stream_reset',
   'deadline_exceeded',
+  /** A stream probe got no message within `max_gap` (or `first_message_within`) while the call stayed open. */
+  'stream_stalled',
   'http_error',
   'protocol_error',
   'message_too_large',

@@ -19,6 +19,18 @@ export interface ProbeResult {
    * "now" at every scrape until another result arrives.
    */
   ongoing?: boolean;
+  /** What a stream probe saw since its last report (SPEC grpc_probe_stream_*). */
+  stream?: StreamProgress;
+}
+
+/** Messages of a stream probe since its last report, and the gaps between them. */
+export interface StreamProgress {
+  /** Messages received since the last report (the counter's increment). */
+  messages: number;
+  /** Time from opening the stream to its first message, once per stream that delivered one. */
+  firstMessageSeconds?: number;
+  /** The longest gap between messages of the current stream so far (opening to first message included). */
+  maxGapSeconds?: number;
 }
 
 /** The verdict of a one-off probe (/probe), with the health answer where there was one. */

@@ -6,9 +6,10 @@ import { type Client, type Metadata, status as Status } from '@grpc/grpc-js';
 import type { RpcConfig } from '../config/schema.js';
 import type { ConnectionView } from '../connection/watcher.js';
 import type { FailureReason } from '../outcome/failure-reasons.js';
+import type { rootFromDescriptors } from '../rpc/descriptor-root.js';
 import { checkMessage, encodeRequest, type MethodDescriptor, resolveMethod } from '../rpc/method.js';
-import { loadProtoFiles, rootFromDescriptors } from '../rpc/proto-root.js';
-import { ReflectionClient } from '../rpc/reflection.js';
+import { loadProtoFiles } from '../rpc/proto-root.js';
+import type { ReflectionClient } from '../rpc/reflection.js';
 import { formatPath } from '../util/format-path.js';
 
 export interface ReadyMethod {
@@ -35,7 +36,7 @@ function prepare(
   root: Parameters<typeof resolveMethod>[0],
   rpc: RpcConfig,
 ): { ready: ReadyMethod } | { problems: string[]; missing: boolean } {
-  const found = resolveMethod(root, rpc.method);
+  const found = resolveMethod(root, rpc.method, rpc.stream ? 'server_stream' : 'unary');
   if ('error' in found) return { problems: [found.error], missing: !found.error.includes('streaming') };
   const problems = checkMessage(found.ok.requestType, rpc.request);
   if (problems.length > 0) {
@@ -65,9 +66,19 @@ export class ProtoFileSource implements MethodSource {
   invalidate(): void {}
 }
 
+async function loadReflection(client: Client) {
+  const [{ ReflectionClient }, { rootFromDescriptors }] = await Promise.all([
+    import('../rpc/reflection.js'),
+    import('../rpc/descriptor-root.js'),
+  ]);
+  return { client: new ReflectionClient(client), rootFromDescriptors };
+}
+
 export class ReflectionSource implements MethodSource {
   readonly #rpc: RpcConfig;
-  readonly #reflection: ReflectionClient;
+  readonly #client: Client;
+  /** Loaded at the first resolve: a config without reflection never loads the descriptor tooling. */
+  #reflection: { client: ReflectionClient; rootFromDescriptors: typeof rootFromDescriptors } | undefined;
   readonly #connection: ConnectionView;
   #cached: ReadyMethod | undefined;
   /** The connection the cached descriptors were learnt on, and when (performance.now()). */
@@ -76,7 +87,7 @@ export class ReflectionSource implements MethodSource {
 
   constructor(rpc: RpcConfig, client: Client, connection: ConnectionView) {
     this.#rpc = rpc;
-    this.#reflection = new ReflectionClient(client);
+    this.#client = client;
     this.#connection = connection;
   }
 
@@ -88,7 +99,9 @@ export class ReflectionSource implements MethodSource {
       return { ready: this.#cached };
     this.#cached = undefined;
     const service = this.#rpc.method.split('/')[0] ?? '';
-    const fetched = await this.#reflection.fetchSymbol(service, metadata, deadlineMs, signal);
+    this.#reflection ??= await loadReflection(this.#client);
+    const { client: reflection, rootFromDescriptors } = this.#reflection;
+    const fetched = await reflection.fetchSymbol(service, metadata, deadlineMs, signal);
     if ('cancelled' in fetched) return fetched;
     if ('failure' in fetched) {
       // NOT_FOUND from reflection: the server does not know the service at all.

@@ -4,8 +4,10 @@
 
 import type { TargetConfig } from '../config/schema.js';
 import { healthCheckProbe } from './health-check.js';
+import { healthListProbe } from './health-list.js';
 import { healthWatchProbe } from './health-watch.js';
 import type { PlannedProbe } from './probe.js';
+import { streamProbe } from './stream.js';
 import { unaryProbe } from './unary.js';
 
 /** What runs for one target, as data: its identity and its probes, in a fixed order. */
@@ -21,8 +23,14 @@ export function planTarget(config: TargetConfig): TargetPlan {
     name: config.name,
     address: config.address,
     probes: [
-      ...config.health.map((h) => (h.mode === 'watch' ? healthWatchProbe : healthCheckProbe)(config, h)),
-      ...config.rpcs.map((rpc) => unaryProbe(config, rpc)),
+      ...config.health.map((h) =>
+        'discover' in h
+          ? healthListProbe(config)
+          : (h.mode === 'watch' ? healthWatchProbe : healthCheckProbe)(config, h),
+      ),
+      ...config.rpcs.map((rpc) =>
+        rpc.stream ? streamProbe(config, rpc, rpc.stream) : unaryProbe(config, rpc),
+      ),
     ],
   };
 }

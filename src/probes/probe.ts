@@ -37,6 +37,8 @@ export interface ProbeSpec {
   readonly timeoutMs: number;
   /** The health service whose status series this probe reports, if it is a health probe. */
   readonly health?: { readonly service: string; readonly watch: boolean };
+  /** A stream probe: it also reports the grpc_probe_stream_* series (StreamProgress). */
+  readonly stream?: boolean;
 }
 
 /** A running probe. The constructor does no I/O; start() and close() are idempotent. */

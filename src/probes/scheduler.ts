@@ -8,8 +8,9 @@ import { sleep } from '../util/abortable-sleep.js';
 export interface PeriodicOptions {
   intervalMs: number;
   /**
-   * The first run waits a random share of min(interval, this), so that many targets started together
-   * do not probe in lock-step, while a newcomer still sees data within a second. 0 starts at once.
+   * The first run waits a random share of min(interval, this); by default the whole interval, so a
+   * thousand targets started together spread their probes evenly instead of firing in the same second
+   * of every interval (bench/RESULTS.md "Probe spread"). 0 starts at once (a Watch stream).
    */
   maxInitialDelayMs?: number;
   random?: () => number;
@@ -17,7 +18,7 @@ export interface PeriodicOptions {
 
 /**
  * One attempt. It may resolve with the delay before the next attempt in ms; with nothing, the fixed
- * rhythm holds: `intervalMs` from the start of this attempt.
+ * rhythm holds: one attempt per `intervalMs`.
  */
 export type Attempt = (signal: AbortSignal) => Promise<void> | Promise<number | undefined>;
 
@@ -48,13 +49,21 @@ export class PeriodicTask {
   }
 
   async #runLoop(signal: AbortSignal): Promise<void> {
-    const { intervalMs, maxInitialDelayMs = 1000, random = Math.random } = this.#options;
-    let delay = Math.floor(random() * Math.min(intervalMs, maxInitialDelayMs));
-    while (await sleep(delay, signal)) {
-      const started = performance.now();
-      const next = await this.#run(signal);
-      // Fixed rate from the start of each attempt; an attempt can never overrun, its deadline is shorter.
-      delay = typeof next === 'number' ? next : Math.max(0, intervalMs - (performance.now() - started));
+    const { intervalMs, maxInitialDelayMs = intervalMs, random = Math.random } = this.#options;
+    let next = performance.now() + Math.floor(random() * Math.min(intervalMs, maxInitialDelayMs));
+    while (await sleep(Math.max(0, next - performance.now()), signal)) {
+      const delay = await this.#run(signal);
+      if (typeof delay === 'number') {
+        // The attempt chose when the next one starts (a stream re-opened after a backoff).
+        next = performance.now() + delay;
+        continue;
+      }
+      // Fixed rate: runs at first + k × interval, so timer lateness never accumulates into drift (an
+      // attempt cannot overrun, its deadline is shorter). Slots missed while the process was frozen are
+      // skipped, not caught up in a burst.
+      next += intervalMs;
+      const now = performance.now();
+      if (next < now) next += Math.ceil((now - next) / intervalMs) * intervalMs;
     }
   }
 }

@@ -41,7 +41,7 @@ export class UnaryProbe implements Probe {
     this.name = ctx.rpc.name;
     this.timeoutMs = ctx.rpc.timeoutMs;
     this.#ctx = ctx;
-    this.#task = new PeriodicTask((signal) => this.#attempt(signal), { intervalMs: ctx.rpc.intervalMs });
+    this.#task = new PeriodicTask((signal) => this.attempt(signal), { intervalMs: ctx.rpc.intervalMs });
   }
 
   start(): void {
@@ -57,7 +57,8 @@ export class UnaryProbe implements Probe {
     return result && { result };
   }
 
-  async #attempt(signal: AbortSignal): Promise<void> {
+  /** One scheduled attempt: counted, run, recorded (public for the probe-cost benchmark). */
+  async attempt(signal: AbortSignal): Promise<void> {
     const { target, rpc, observer } = this.#ctx;
     observer.attempt(target, rpc.name);
     const result = await this.#run(signal, rpc.timeoutMs);

@@ -13,8 +13,18 @@ export interface MethodDescriptor {
 
 export type Resolved<T> = { ok: T } | { error: string };
 
-/** Finds a unary method; streaming methods and unknown names are errors that say so. */
-export function resolveMethod(root: protobuf.Root, name: string): Resolved<MethodDescriptor> {
+/** How a method streams: what a probe of it must be (SPEC "Config": `stream:` on an rpc). */
+export type CallShape = 'unary' | 'server_stream';
+
+/**
+ * Finds a method of the expected shape: a unary one, or a server-streaming one for an rpc with
+ * `stream:`. Unknown names, the other shape and client- or bidi-streaming methods are errors that say so.
+ */
+export function resolveMethod(
+  root: protobuf.Root,
+  name: string,
+  shape: CallShape = 'unary',
+): Resolved<MethodDescriptor> {
   const [serviceName = '', methodName = ''] = name.split('/');
   let service: protobuf.Service;
   try {
@@ -25,10 +35,19 @@ export function resolveMethod(root: protobuf.Root, name: string): Resolved<Metho
   const method = service.methods[methodName];
   if (!method) return { error: `service ${serviceName} has no method ${methodName}` };
   method.resolve();
-  if (method.requestStream || method.responseStream) {
-    const kind =
-      method.requestStream && method.responseStream ? 'bidi' : method.requestStream ? 'client' : 'server';
-    return { error: `${name} is a ${kind}-streaming method; only unary methods can be probed` };
+  if (method.requestStream) {
+    const kind = method.responseStream ? 'bidi' : 'client';
+    return {
+      error: `${name} is a ${kind}-streaming method; only unary and server-streaming methods can be probed`,
+    };
+  }
+  if (method.responseStream && shape === 'unary') {
+    return {
+      error: `${name} is a server-streaming method; probe it with stream: { messages: N } or { hold: D }`,
+    };
+  }
+  if (!method.responseStream && shape === 'server_stream') {
+    return { error: `${name} is a unary method; stream: applies to server-streaming methods only` };
   }
   const requestType = method.resolvedRequestType;
   const responseType = method.resolvedResponseType;

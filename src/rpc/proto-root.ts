@@ -1,11 +1,10 @@
-// Protobuf descriptors as protobufjs Roots, from .proto files (with include directories) or from the
-// FileDescriptorProtos that server reflection returns. Field names stay as written in the .proto
+// Protobuf descriptors as protobufjs Roots from .proto files (with include directories); descriptor-root.ts
+// builds them from what server reflection returns. Field names stay as written in the .proto
 // (keepCase), so config requests and response assertions use the names users see in their files.
 
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import protobuf from 'protobufjs';
-import descriptor from 'protobufjs/ext/descriptor/index.js';
 
 /**
  * Roots already loaded, by files, include dirs and the files' modification times: a thousand probes of
@@ -50,23 +49,4 @@ function loadProtoFilesUncached(files: readonly string[], includeDirs: readonly 
   root.loadSync([...files], { keepCase: true });
   root.resolveAll();
   return root;
-}
-
-/** Builds a Root from serialized FileDescriptorProtos (a file and every file it imports). */
-export function rootFromDescriptors(files: readonly Uint8Array[]): protobuf.Root {
-  const decoded = files.map((bytes) => descriptor.FileDescriptorProto.decode(bytes));
-  const fromDescriptor = (protobuf.Root as unknown as { fromDescriptor(set: unknown): protobuf.Root })
-    .fromDescriptor;
-  const root = fromDescriptor({ file: decoded });
-  root.resolveAll();
-  return root;
-}
-
-/** The names of the files a FileDescriptorProto imports. */
-export function descriptorDependencies(bytes: Uint8Array): { name: string; dependencies: string[] } {
-  const file = descriptor.FileDescriptorProto.decode(bytes) as unknown as {
-    name?: string;
-    dependency?: string[];
-  };
-  return { name: file.name ?? '', dependencies: file.dependency ?? [] };
 }

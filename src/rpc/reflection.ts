@@ -4,7 +4,7 @@
 
 import { type Client, type Metadata, status as Status } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { descriptorDependencies } from './proto-root.js';
+import { descriptorDependencies } from './descriptor-root.js';
 
 const PATHS = {
   v1: '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { StatusListener, TargetStatus } from '../status/status-store.js';
+import { type ExpositionSource, expositionBody } from './exposition-response.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { defaultPageOptions, type PageOptions, registerStatusPage } from './status-page.js';
 
@@ -14,8 +15,8 @@ const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 const SCRAPE_MARGIN_MS = 500;
 
 export interface ServerDeps {
-  /** The Prometheus text exposition (format 0.0.4). */
-  metrics: () => Promise<string>;
+  /** The Prometheus text exposition (format 0.0.4), in pieces (exposition-response.ts). */
+  metrics: ExpositionSource;
   logger: Logger;
   /** Config loaded and probe loops started; never depends on target health. */
   isReady: () => boolean;
@@ -59,8 +60,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   installSecurityHeaders(app);
   deps.secure?.(app);
 
-  app.get('/metrics', async (_request, reply) => {
-    return reply.type(PROMETHEUS_CONTENT_TYPE).send(await deps.metrics());
+  app.get('/metrics', async (request, reply) => {
+    const { body, headers } = expositionBody(deps.metrics, request.headers['accept-encoding']);
+    return reply.type(PROMETHEUS_CONTENT_TYPE).headers(headers).send(body);
   });
   app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('OK\n'));
   app.get('/-/ready', async (_request, reply) =>
