@@ -34,8 +34,10 @@ export const CHECK_EXIT = {
   notServing: 4,
 } as const;
 
-/** Budget of the evidence call after a failed connect. */
+/** Budget of the evidence call after the connect timeout. */
 const FAIL_FAST_MS = 100;
+/** Budget of the evidence call after the connection failed outright (TRANSIENT_FAILURE). */
+const FAILED_EVIDENCE_MS = 1000;
 
 /** grpc-js's compression algorithm number for gzip (compression-algorithms.ts). */
 const GZIP = 2;
@@ -168,7 +170,13 @@ export async function runCheck(
         client,
         HEALTH_CHECK,
         { service: flags.service },
-        { deadlineMs: FAIL_FAST_MS, metadata, signal: new AbortController().signal },
+        // After TRANSIENT_FAILURE the call fails at once with the last error; the longer budget only
+        // covers a channel that went back to CONNECTING meanwhile (pick_first retrying).
+        {
+          deadlineMs: connected === 'failed' ? FAILED_EVIDENCE_MS : FAIL_FAST_MS,
+          metadata,
+          signal: new AbortController().signal,
+        },
       );
       const code = outcome.kind === 'error' ? outcome.code : Status.DEADLINE_EXCEEDED;
       const details = outcome.kind === 'error' ? outcome.details : 'connection not ready';

@@ -31,7 +31,7 @@ export class ChildServer {
     const server = new ChildServer(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
-      const match = /PORT (\d+)/.exec(server.#output);
+      const match = /PORT (\d+)\r?\n/.exec(server.#output); // the whole line: it may arrive in pieces
       if (match) {
         server.port = Number(match[1]);
         return server;
