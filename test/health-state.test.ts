@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GrpcTarget } from './harness/grpc-target.js';
 import { RunningApp, testConfig } from './harness/running-app.js';
+import { freePort } from './harness/services.js';
 import { waitFor } from './harness/wait-for.js';
 
 const STATUS = 'grpc_probe_health_status';
@@ -93,5 +94,22 @@ describe('transition logs', () => {
     const recovered = lines.filter((l) => l.msg === 'probe recovered');
     expect(recovered).toHaveLength(1);
     expect(recovered[0]?.failedAttempts).toBeGreaterThanOrEqual(3);
+  });
+  it('logs no health change for a target that never answers (UNKNOWN stays UNKNOWN)', async () => {
+    const port = await freePort();
+    const running = await app(
+      `  - name: y\n    address: "127.0.0.1:${port}"\n    interval: 1s\n    timeout: 500ms\n    health: [ { service: "", mode: check } ]\n`,
+    );
+    await running.waitForMetricAtLeast(
+      'grpc_probe_failures_total',
+      { target: 'y', probe: 'health', reason: 'connection_refused' },
+      2,
+      10_000,
+    );
+    const lines = running.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.target === 'y');
+    expect(lines.filter((l) => l.msg === 'health status changed')).toEqual([]);
+    expect(lines.filter((l) => l.msg === 'probe failing')).toHaveLength(1);
   });
 });

@@ -28,9 +28,10 @@ export function withTransitionLogs(observer: ProbeObserver, log: Logger): ProbeO
       observer.healthStatus(target, service, status);
       const before = statuses.get(service);
       statuses.set(service, status);
-      // The first answer is news only when it is not SERVING.
-      if (before === status || (before === undefined && status === 'SERVING')) return;
-      log.info({ service, from: before ?? 'UNKNOWN', to: status }, 'health status changed');
+      // Before any answer a service is UNKNOWN; the first answer is news only when it is not SERVING.
+      const from = before ?? 'UNKNOWN';
+      if (from === status || (before === undefined && status === 'SERVING')) return;
+      log.info({ service, from, to: status }, 'health status changed');
     },
     watchUp: (target, service, up) => observer.watchUp(target, service, up),
   };
