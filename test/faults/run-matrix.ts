@@ -24,8 +24,12 @@ export interface Verdict {
 const MIN_FAILURES = 4;
 const DAEMON_BUDGET_MS = 60_000;
 const SETTLE_MS = 8000;
-/** Share of a daemon target's failures that must carry the expected reason. */
-const MOSTLY = 0.75;
+/**
+ * Share of a daemon target's failures that must carry the expected reason. Two thirds, not more: a TCP
+ * RST under a live call races grpc-js's transport trace against its state change, and on a loaded
+ * machine up to a quarter of those failures read `connection_closed` (see the closing note of issue 11).
+ */
+const MOSTLY = 2 / 3;
 const CHECK_CONCURRENCY = 6;
 
 function targetYaml(fault: Fault, run: RunningFault): string {
