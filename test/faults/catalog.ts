@@ -630,6 +630,8 @@ export const FAULTS: Fault[] = [
         stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
         stream.write(grpcFrame(SERVING_BYTES));
         setTimeout(() => {
+          // The client may have gone meanwhile: goaway() on a destroyed session throws.
+          if (session.destroyed) return;
           session.goaway(H2.NGHTTP2_PROTOCOL_ERROR, stream.id ?? 0, Buffer.alloc(0));
           setTimeout(() => session.destroy(), 20).unref();
         }, 300).unref();

@@ -51,7 +51,7 @@ export class RawH2Server {
 
   /** Sends GOAWAY on every open session (as a draining server does). */
   goawayAll(code: number, data = ''): void {
-    for (const session of this.#sessions) session.goaway(code, 0, Buffer.from(data));
+    for (const session of this.#sessions) if (!session.destroyed) session.goaway(code, 0, Buffer.from(data));
   }
 
   async close(): Promise<void> {
