@@ -248,6 +248,19 @@ describe('generated rules', () => {
       expect(problems[0], bad).toMatch(/^alerts\.server\.selector: expected /);
     }
   });
+
+  it('accepts the probe selectors only as PromQL label matchers too', () => {
+    for (const key of ['selector', 'rpc_probe_selector']) {
+      const config = (selector: string) =>
+        `demo: { enabled: true }\nalerts:\n  ${key}: ${JSON.stringify(selector)}\n`;
+      expect(rulesOf(config('job="grpc-pulse", namespace=~"shop|cart"')).length, key).toBeGreaterThan(0);
+      for (const bad of ['job="x"}', 'job', '"}) or vector(1) #']) {
+        const problems = configProblems(config(bad));
+        expect(problems, `${key}: ${bad}`).toHaveLength(1);
+        expect(problems[0], bad).toMatch(new RegExp(`^alerts\\.${key}: expected `));
+      }
+    }
+  });
 });
 
 describe('promtool', () => {

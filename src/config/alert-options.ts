@@ -1,10 +1,21 @@
 // The `alerts:` section of the config: options of `grpc-pulse rules` (src/alerts/rules.ts).
 
 import { z } from 'zod';
+import { selectorProblem } from '../alerts/selector.js';
 import { parseDuration } from './duration.js';
 import { serverAlertOptions } from './server-alert-options.js';
 
 /** A `for` duration of an alert: Prometheus syntax, kept as text (0s allowed). */
+/** Label matchers pasted into generated expressions: PromQL matchers only (alerts/selector.ts). */
+const matchers = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .superRefine((text, ctx) => {
+      const problem = selectorProblem(text);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+
 const forDuration = z
   .string()
   .refine((text) => parseDuration(text) !== undefined, { error: 'expected a duration such as "5m"' });
@@ -12,7 +23,7 @@ const forDuration = z
 /** Options of `grpc-pulse rules`; every threshold and `for` has a default that suits most services. */
 export const alertOptions = z.strictObject({
   /** Label matchers put into every expression, e.g. `job="grpc-pulse", namespace="shop"`. */
-  selector: z.string().default('job="grpc-pulse"'),
+  selector: matchers('job="grpc-pulse"'),
   /** Where the runbooks live; each alert links `<base>/<AlertName>.md`. */
   runbook_base_url: z.string().default('https://github.com/grpc-pulse/grpc-pulse/blob/main/docs/runbooks'),
   /** Labels added to every alert (team, routing keys). */
@@ -20,7 +31,7 @@ export const alertOptions = z.strictObject({
   /** The `release` label of the PrometheusRule, which kube-prometheus-stack selects on. */
   release_label: z.string().default('kube-prometheus-stack'),
   /** Which probes the error-ratio and error-budget alerts judge: the synthetic RPCs by default. */
-  rpc_probe_selector: z.string().default('probe!~"health.*"'),
+  rpc_probe_selector: matchers('probe!~"health.*"'),
   /** grpc_code values (Go spelling) that count as errors. */
   error_codes: z
     .array(z.string())
