@@ -124,6 +124,23 @@ describe('status page HTML', () => {
     expect(html.indexOf('data-target="ledger"')).toBeLessThan(html.indexOf('data-target="orders"'));
     expect(html).toContain('10.0.0.2:50051</span> <code>connection_refused</code>');
   });
+
+  it('judges a fan-out target by its backends, not by its own entry (which has no results)', () => {
+    const store = storeWith('  - { name: orders, address: "127.0.0.1:1" }\n');
+    const [orders] = store.snapshot();
+    if (!orders) throw new Error('target missing');
+    Object.assign(orders, {
+      channelState: 'IDLE',
+      backends: [
+        { backend: '10.0.0.1:50051', state: 'up' },
+        { backend: '10.0.0.2:50051', state: 'up' },
+      ],
+    });
+    const html = renderLive([orders], OPTIONS);
+    expect(html).toMatch(/data-target="orders" data-verdict="healthy"/);
+    expect(html).toContain('2 of 2 backends up');
+    expect(html).not.toContain('without a result yet');
+  });
 });
 
 /** Reads server-sent events from a response until `accept` says enough. */

@@ -123,7 +123,9 @@ function probeViews(t: TargetStatus): ProbeView[] {
 export function targetView(t: TargetStatus, options: PageOptions, now: number): TargetView {
   const probes = probeViews(t);
   const backends = backendsOf(t);
-  const failing = probes.filter((p) => p.state === 'failing');
+  // A fan-out target's probes run per backend: its own entry has no results, its backends have them.
+  const own = backends.length > 0 ? [] : probes;
+  const failing = own.filter((p) => p.state === 'failing');
   const down = backends.filter(backendDown);
   const certDaysLeft =
     t.tlsCertExpiry === undefined ? undefined : Math.floor((Date.parse(t.tlsCertExpiry) - now) / DAY_MS);
@@ -132,14 +134,17 @@ export function targetView(t: TargetStatus, options: PageOptions, now: number): 
   if (down.length > 0) warnings.push(`${down.length} of ${backends.length} backends down`);
   if (certDaysLeft !== undefined && certDaysLeft <= options.tlsWarningDays && t.tlsCertExpiry)
     warnings.push(`certificate expires in ${certLeft(Date.parse(t.tlsCertExpiry) - now)}`);
-  const pending = probes.filter((p) => p.state === 'pending').length;
+  const pending = own.filter((p) => p.state === 'pending').length;
   if (pending > 0) warnings.push(`${pending} probe${pending > 1 ? 's' : ''} without a result yet`);
   if (probes.some((p) => p.mode === 'watch down' && p.state === 'ok')) warnings.push('Watch stream down');
   if (lastFault && now - Date.parse(lastFault.last) < RECENT_DISCONNECT_MS)
     warnings.push(`disconnect ${lastFault.reason}${lastFault.count > 1 ? ` ×${lastFault.count}` : ''}`);
 
   let verdict: Verdict = 'healthy';
-  let headline = `${probes.length} probe${probes.length === 1 ? '' : 's'} passing`;
+  let headline =
+    backends.length > 0
+      ? `${backends.length - down.length} of ${backends.length} backends up`
+      : `${probes.length} probe${probes.length === 1 ? '' : 's'} passing`;
   if (failing.length > 0 || (backends.length > 0 && down.length === backends.length)) {
     verdict = 'failing';
     const reasons = [...new Set(failing.map((p) => p.reason))].join(', ');
