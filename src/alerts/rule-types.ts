@@ -40,3 +40,27 @@ export function matchers(...list: string[]): string {
   const kept = list.filter((m) => m !== '');
   return kept.length === 0 ? '' : `{${kept.join(', ')}}`;
 }
+
+/** What every alert gets besides its own text: extra labels and the base of its runbook link. */
+export interface AlertCommon {
+  runbookBaseUrl: string;
+  extraLabels: Record<string, string>;
+}
+
+/** A builder of alert rules that share `common`: severity label, annotations, runbook link. */
+export function alertBuilder<Name extends string>(common: AlertCommon) {
+  return (
+    name: Name,
+    severity: 'critical' | 'warning',
+    expr: string,
+    forDuration: string,
+    summary: string,
+    description: string,
+  ): AlertRule => ({
+    alert: name,
+    expr,
+    for: forDuration,
+    labels: { severity, ...common.extraLabels },
+    annotations: { summary, description, runbook_url: `${common.runbookBaseUrl}/${name}.md` },
+  });
+}

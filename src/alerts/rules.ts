@@ -8,6 +8,7 @@ import { METRICS } from '../metrics/names.js';
 import { FAULT_DISCONNECTS } from '../outcome/disconnect-reasons.js';
 import {
   type AlertRule,
+  alertBuilder,
   BURN_RATES,
   BURN_WINDOWS,
   type RecordingRule,
@@ -58,19 +59,9 @@ export function buildRuleGroups(options: AlertOptions): RuleGroup[] {
   const record = (window: string) => `grpc_pulse:probe_errors:ratio_rate${window}`;
   const budget = 1 - options.slo_objective;
 
-  const alert = (
-    name: ProbeAlertName,
-    severity: 'critical' | 'warning',
-    expr: string,
-    forDuration: string,
-    summary: string,
-    description: string,
-  ): AlertRule => ({
-    alert: name,
-    expr,
-    for: forDuration,
-    labels: { severity, ...options.extra_labels },
-    annotations: { summary, description, runbook_url: `${options.runbook_base_url}/${name}.md` },
+  const alert = alertBuilder<ProbeAlertName>({
+    runbookBaseUrl: options.runbook_base_url,
+    extraLabels: options.extra_labels,
   });
 
   // Error ratio of completed calls. `errors or 0 * all`: a probe whose calls all succeed has only

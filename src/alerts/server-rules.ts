@@ -5,7 +5,9 @@
 import type { ServerAlertOptions } from '../config/server-alert-options.js';
 import { GRPC_CODE_LABELS, GRPC_CODE_NAMES, parseGrpcCode } from '../util/grpc-codes.js';
 import {
+  type AlertCommon,
   type AlertRule,
+  alertBuilder,
   BURN_RATES,
   BURN_WINDOWS,
   matchers,
@@ -97,10 +99,7 @@ function conventionRecords(
 }
 
 /** The server rule groups: recording rules per convention, then the alerts on their shape. */
-export function buildServerRuleGroups(
-  options: ServerAlertOptions,
-  common: { runbookBaseUrl: string; extraLabels: Record<string, string> },
-): RuleGroup[] {
+export function buildServerRuleGroups(options: ServerAlertOptions, common: AlertCommon): RuleGroup[] {
   if (!options.enabled) return [];
   const groupLabels = [...options.group_by, 'convention'].join(', ');
   const where = options.group_by.map((label) => `{{ $labels.${label} }}`).join('/');
@@ -111,20 +110,7 @@ export function buildServerRuleGroups(
   const budget = 1 - options.slo_objective;
   const f = options.for;
 
-  const alert = (
-    name: ServerAlertName,
-    severity: 'critical' | 'warning',
-    expr: string,
-    forDuration: string,
-    summary: string,
-    description: string,
-  ): AlertRule => ({
-    alert: name,
-    expr,
-    for: forDuration,
-    labels: { severity, ...common.extraLabels },
-    annotations: { summary, description, runbook_url: `${common.runbookBaseUrl}/${name}.md` },
-  });
+  const alert = alertBuilder<ServerAlertName>(common);
   const percent = (ratio: number) => `${round(ratio * 100)}%`;
   const guard = `Judged only at ${minRate} calls/s or more.`;
 

@@ -19,6 +19,7 @@ import {
   nextProbeStatus,
   type ProbeStatus,
   type StatusListener,
+  StatusListeners,
   type TargetStatus,
 } from './status-store.js';
 
@@ -81,7 +82,7 @@ function byAddress(a: string, b: string): number {
 }
 
 export class BackendStatusBook implements BookSink {
-  readonly #listeners = new Set<StatusListener>();
+  readonly #listeners = new StatusListeners();
   /** Fan-out targets by name. */
   readonly #books = new Map<string, Book>();
   /** Backend plan key → its target's book and its backend label. */
@@ -89,18 +90,11 @@ export class BackendStatusBook implements BookSink {
 
   /** Calls `listener` after every change (the status page's live feed); returns the unsubscribe. */
   subscribe(listener: StatusListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.subscribe(listener);
   }
 
   #changed(significant: boolean): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(significant);
-      } catch {
-        // A listener's failure is its own: the book runs inside gRPC callbacks.
-      }
-    }
+    this.#listeners.notify(significant);
   }
 
   addTarget(plan: TargetPlan): void {

@@ -91,6 +91,28 @@ export interface TargetStatus {
 /** significant: a verdict, state or reason changed (not just one more identical result). */
 export type StatusListener = (significant: boolean) => void;
 
+/** The listeners of a status book (the status page's live feed); one listener's throw stays its own. */
+export class StatusListeners {
+  readonly #listeners = new Set<StatusListener>();
+
+  /** Calls `listener` after every change; returns the unsubscribe function. */
+  subscribe(listener: StatusListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Tells every listener; a listener's failure is its own (the books run inside gRPC callbacks). */
+  notify(significant: boolean): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(significant);
+      } catch {
+        // not ours to handle
+      }
+    }
+  }
+}
+
 function truncate(text: string): string {
   return text.length > MAX_DETAILS ? `${text.slice(0, MAX_DETAILS)}…` : text;
 }
@@ -141,22 +163,15 @@ export function nextProbeStatus(
 /** Fan-out backends and resolutions are kept by BackendStatusBook (backend-status.ts). */
 export class StatusStore implements Omit<TargetSink, 'resolution'> {
   readonly #targets = new Map<string, TargetStatus>();
-  readonly #listeners = new Set<StatusListener>();
+  readonly #listeners = new StatusListeners();
 
   /** Calls `listener` after every change; returns the unsubscribe function. */
   subscribe(listener: StatusListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.subscribe(listener);
   }
 
   #changed(significant: boolean): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(significant);
-      } catch {
-        // A listener's failure is its own: the store runs inside gRPC callbacks (ProbeObserver).
-      }
-    }
+    this.#listeners.notify(significant);
   }
 
   addTarget(plan: TargetPlan): void {
